@@ -1,0 +1,132 @@
+// The reference quantizer: one case (a filter, its bias, the input scale) in,
+// per-channel parameters, integers, dequantized values and findings out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quantcheck/policy.hpp"
+
+namespace quantcheck {
+
+enum class OpKind { conv2d, depthwise_conv2d, fully_connected };
+
+std::string to_string(OpKind);
+OpKind op_kind_from_string(const std::string&);  // throws UsageError
+
+// The channel (output) axis of a filter: CONV_2D [O,H,W,I] and FULLY_CONNECTED
+// [O,I] use axis 0, DEPTHWISE_CONV_2D [1,H,W,C] axis 3.
+int default_channel_axis(OpKind op);
+
+// One quantization problem.
+struct Case {
+  OpKind op = OpKind::conv2d;
+  float input_scale = 0.0f;
+  std::vector<std::int64_t> weight_shape;
+  std::vector<float> weights;       // row-major over weight_shape
+  std::vector<float> bias;          // one per output channel; may be empty (no bias)
+  std::optional<int> channel_axis;  // overrides default_channel_axis(op)
+};
+
+// Where a filter's elements belong: channel count, products per output channel.
+struct Layout {
+  int axis = 0;
+  std::int64_t channels = 0;     // shape[axis]
+  std::int64_t inner = 1;        // product of dims after axis
+  std::int64_t per_channel = 0;  // elements in one channel = K, the products per output
+};
+
+// Validates shape, sizes and values; throws InputError naming what is wrong.
+Layout validate(const Case& c);
+
+// Parameters of one quantization channel (one per tensor when per-tensor).
+struct ChannelParams {
+  float range_min = 0.0f;  // min and max of the channel's values
+  float range_max = 0.0f;
+  float scale = 0.0f;
+  std::int32_t zero_point = 0;
+  double nudged_min = 0.0;       // (qmin - zp) * s
+  double nudged_max = 0.0;       // (qmax - zp) * s
+  bool raised_for_bias = false;  // the bias fit (or bias-scale floor) raised s
+  float fitted_range = 0.0f;     // TFLite's guard: the widened half range behind s (0: none)
+};
+
+enum class FindingKind {
+  weight_clipped,       // x outside the nudged range
+  weight_sign_flipped,  // deq(q) has the opposite sign of x
+  weight_error,         // |deq(q) - x| > s/2 inside the nudged range
+  invalid_scale,        // scale zero, subnormal, non-finite or below the floor
+  bias_saturated,       // exact quotient b / s_b outside the bias type
+  bias_sign_flipped,    // sign(q_b) opposes sign(b)
+  bias_error,           // |deq(q_b) - b| > s_b / 2
+  no_headroom,          // |q_b| + K max|q_in| max|q_w| exceeds the accumulator
+};
+
+std::string to_string(FindingKind);
+
+struct Finding {
+  FindingKind kind;
+  std::string tensor;  // "weights", "bias", "weight_scale", "bias_scale"
+  std::int64_t channel = -1;
+  std::int64_t element = -1;  // flat index, -1 for a per-channel finding
+  double value = 0;           // the input value (x or b), or the scale
+  double result = 0;          // what it became (deq), or the offending quantity
+  std::string message;
+};
+
+struct WeightResult {
+  std::vector<ChannelParams> channels;  // one per quantization channel
+  std::vector<std::int32_t> q;          // stored integers (uint8 values as 0..255)
+  std::vector<double> dequantized;      // (q - zp) * s, exact in double
+};
+
+struct BiasResult {
+  std::vector<float> scale;  // s_b[c] = float32(s_in * s_w[c])
+  std::vector<std::int64_t> q;
+  std::vector<double> dequantized;  // q * s_b
+  std::vector<bool> saturated;
+};
+
+struct Result {
+  std::string policy;
+  Layout layout;
+  WeightResult weights;
+  BiasResult bias;
+  std::vector<Finding> findings;
+};
+
+// Per-channel (or per-tensor) ranges, scales and zero points of a case under
+// a policy, after every floor, replacement and bias fit.
+std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c, const Layout& l);
+
+// Quantizes a whole case. Throws InputError on bad input.
+Result quantize(const Policy& p, const Case& c);
+
+// Quantize the weights only (used by the benchmark and model checks), writing
+// integers into q; findings are appended. No validation beyond sizes.
+void quantize_weights(const Policy& p, const Case& c, const Layout& l,
+                      const std::vector<ChannelParams>& params, WeightResult& out,
+                      std::vector<Finding>* findings);
+
+// Quantizes one bias value b at bias scale s_b under the policy's arithmetic
+// and out-of-range rule. Sets *saturated when the exact quotient does not fit.
+std::int64_t quantize_bias_value(const Policy& p, float b, float s_b, bool* saturated);
+
+// The accumulator headroom left for the products: ACC_MAX - K * max|q_in| * max|q_w|.
+// Negative when even a zero bias cannot be guaranteed to fit.
+int128 accumulator_headroom(const Policy& p, std::int64_t products_per_output);
+
+}  // namespace quantcheck
+
+namespace quantcheck {
+
+// The declared guarantee a finding breaks, or nullptr when it is only
+// informational (a clipped weight outside the nudged range).
+const char* guarantee_broken_by(FindingKind kind);
+
+// True when the finding breaks a guarantee the policy declares.
+bool breaks_declared(const Finding& f, const Guarantees& g);
+
+}  // namespace quantcheck

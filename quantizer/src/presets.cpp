@@ -1,0 +1,300 @@
+// The presets. Each block restates one quantizer's rule from the public record
+// (../shared/reference/POLICIES.md, section in brackets); tests/test_presets.cpp
+// checks each constant through its observable effect.
+#include "quantcheck/presets.hpp"
+
+#include <cfloat>
+
+#include "quantcheck/error.hpp"
+
+namespace quantcheck {
+namespace {
+
+// ONE luci, uint8 asymmetric weights, int32 bias [1]. float32 arithmetic,
+// round half away from zero, floor 1e-5, and the bias cast before the clamp
+// (INT32_MIN on x86-64). No bias check in any version.
+Policy luci_uint8() {
+  Policy p;
+  p.name = "luci-uint8";
+  p.origin = "Samsung ONE luci quantizer, uint8 asymmetric per channel, scale floor 1e-5";
+  p.weight_type = WeightType::uint8;
+  p.scheme = Scheme::asymmetric;
+  p.qmin = 0;
+  p.qmax = 255;
+  p.scale_divisor = 255.0;
+  p.activation_abs_max = 255;
+  p.weight_arithmetic = WeightArithmetic::float32_inverse;
+  p.asymmetric_form = AsymmetricForm::offset_from_nmin;
+  p.rounding = Rounding::half_away_from_zero;
+  p.scale_floor = 1e-5f;
+  p.bias_type = BiasType::int32;
+  p.bias_arithmetic = BiasArithmetic::float32_inverse;
+  p.weight_out_of_range = OutOfRange::x86_cast;
+  p.bias_out_of_range = OutOfRange::x86_cast;
+  p.guarantees.valid_scales = true;
+  p.guarantees.weight_error_bound = true;
+  return p;
+}
+
+// ONE luci int16 symmetric weights ([-32767, 32767]), int64 bias never
+// clamped [1]. The eras differ only in what keeps the weight scale from being
+// tiny.
+Policy luci_int16(const std::string& name, const std::string& origin) {
+  Policy p;
+  p.name = name;
+  p.origin = origin;
+  p.weight_type = WeightType::int16;
+  p.scheme = Scheme::symmetric;
+  p.qmin = -32767;
+  p.qmax = 32767;
+  p.scale_divisor = 32767.0;
+  p.activation_abs_max = 32768;
+  p.weight_arithmetic = WeightArithmetic::float32_inverse;
+  p.rounding = Rounding::half_away_from_zero;
+  p.bias_type = BiasType::int64;
+  p.bias_arithmetic = BiasArithmetic::float32_inverse;
+  p.weight_out_of_range = OutOfRange::x86_cast;
+  p.bias_out_of_range = OutOfRange::x86_cast;
+  p.guarantees.valid_scales = true;
+  p.guarantees.weight_error_bound = true;
+  return p;
+}
+
+Policy luci_int16_2021() {
+  Policy p = luci_int16("luci-int16-2021",
+                        "Samsung ONE luci int16, seed era (2021, issue #6970): no scale floor");
+  p.guarantees = {};  // scale 0 for an all-zero channel; nothing was promised
+  return p;
+}
+
+Policy luci_int16_6971() {
+  Policy p = luci_int16("luci-int16-6971",
+                        "ONE PR #6971 (not merged): weight scale < FLT_EPSILON becomes 1.0");
+  p.tiny_scale_threshold = FLT_EPSILON;
+  p.tiny_scale_replacement = 1.0f;
+  return p;
+}
+
+Policy luci_int16_7017() {
+  Policy p = luci_int16("luci-int16-7017",
+                        "ONE PR #7017 (not merged): weight scales raised so s_in * s_w >= 1e-15");
+  p.bias_scale_floor = 1e-15f;
+  return p;
+}
+
+Policy luci_int16_7063() {
+  Policy p =
+      luci_int16("luci-int16-7063", "ONE PR #7063 (merged June 2021): int16 scale floor 1e-9");
+  p.scale_floor = 1e-9f;
+  return p;
+}
+
+Policy luci_int16_current() {
+  Policy p =
+      luci_int16("luci-int16", "ONE PR #10111 (Nov 2022) and current: int16 scale floor 1e-8");
+  p.scale_floor = 1e-8f;
+  return p;
+}
+
+// TensorFlow Lite tools/optimize [2]: int8 symmetric per channel over
+// [-127, 127], inverse taken as 127 / range (0 for a zero range), bias
+// SafeCast then clamped to [-max, max], and AdjustWeightsForBiasScale.
+Policy tflite(const std::string& name, const std::string& origin, BiasType bias,
+              std::int64_t activation_abs_max) {
+  Policy p;
+  p.name = name;
+  p.origin = origin;
+  p.weight_type = WeightType::int8;
+  p.scheme = Scheme::symmetric;
+  p.qmin = -127;
+  p.qmax = 127;
+  p.scale_divisor = 127.0;
+  p.activation_abs_max = activation_abs_max;
+  p.weight_arithmetic = WeightArithmetic::float32_range_inverse;
+  p.rounding = Rounding::half_away_from_zero;
+  p.bias_type = bias;
+  p.bias_arithmetic = BiasArithmetic::float32_inverse;
+  p.bias_fit = BiasFit::tflite_half_range;
+  p.weight_out_of_range = OutOfRange::saturate;
+  p.bias_out_of_range = OutOfRange::saturate_symmetric;
+  p.guarantees.weight_error_bound = true;
+  p.guarantees.no_bias_saturation = true;
+  p.guarantees.bias_sign_preserved = true;
+  return p;
+}
+
+// ONNX Runtime quantization tool [3]: float64 scale, scale < FLT_MIN becomes
+// 1 with zp 0, numpy rounding (half to even), bias clipped to int32.
+Policy onnxruntime(WeightType type) {
+  Policy p;
+  p.weight_type = type;
+  p.scale_in_float64 = true;
+  p.weight_arithmetic = WeightArithmetic::float64_divide;
+  p.rounding = Rounding::half_to_even;
+  p.tiny_scale_threshold = FLT_MIN;
+  p.tiny_scale_replacement = 1.0f;
+  p.activation_abs_max = 255;
+  p.bias_type = BiasType::int32;
+  p.bias_arithmetic = BiasArithmetic::float64_divide;
+  p.weight_out_of_range = OutOfRange::saturate;
+  p.bias_out_of_range = OutOfRange::saturate;
+  p.guarantees.valid_scales = true;
+  p.guarantees.weight_error_bound = true;
+  if (type == WeightType::int8) {
+    p.name = "onnxruntime-int8";
+    p.origin =
+        "ONNX Runtime quantize tool, int8 symmetric weights, 1.0001 weight-scale raise (#22020)";
+    p.scheme = Scheme::symmetric;
+    p.qmin = -127;
+    p.qmax = 127;
+    p.scale_divisor = 127.0;  // (2 max|x|) / (127 - (-127))
+    p.bias_fit = BiasFit::onnxruntime_1_0001;
+    p.guarantees.no_bias_saturation = true;
+    p.guarantees.bias_sign_preserved = true;
+  } else {
+    p.name = "onnxruntime-uint8";
+    p.origin =
+        "ONNX Runtime quantize tool, uint8 asymmetric weights (the raise is for zp-0 weights only)";
+    p.scheme = Scheme::asymmetric;
+    p.qmin = 0;
+    p.qmax = 255;
+    p.scale_divisor = 255.0;
+    p.asymmetric_form = AsymmetricForm::add_zero_point;
+  }
+  return p;
+}
+
+// PyTorch torch.ao observers [4]: eps = FLT_EPSILON floor, quantize by the
+// float32 inverse with nearbyint (half to even), int32 bias clamped, no guard.
+Policy pytorch(WeightType type) {
+  Policy p;
+  p.weight_type = type;
+  p.scale_floor = FLT_EPSILON;
+  p.weight_arithmetic = WeightArithmetic::float32_inverse;
+  p.rounding = Rounding::half_to_even;
+  p.activation_abs_max = 255;
+  p.bias_type = BiasType::int32;
+  p.bias_arithmetic = BiasArithmetic::float32_inverse;
+  p.weight_out_of_range = OutOfRange::saturate;
+  p.bias_out_of_range = OutOfRange::saturate;
+  p.guarantees.valid_scales = true;
+  p.guarantees.weight_error_bound = true;
+  if (type == WeightType::int8) {
+    p.name = "pytorch-int8-symmetric";
+    p.origin =
+        "PyTorch PerChannelMinMaxObserver qint8 per_channel_symmetric: max / 127.5, eps floor";
+    p.scheme = Scheme::symmetric;
+    p.qmin = -128;
+    p.qmax = 127;
+    p.scale_divisor = 127.5;  // (qmax - qmin) / 2
+  } else {
+    p.name = "pytorch-uint8-affine";
+    p.origin = "PyTorch PerChannelMinMaxObserver quint8 per_channel_affine: range / 255, eps floor";
+    p.scheme = Scheme::asymmetric;
+    p.qmin = 0;
+    p.qmax = 255;
+    p.scale_divisor = 255.0;
+    p.asymmetric_form = AsymmetricForm::add_zero_point;
+  }
+  return p;
+}
+
+// Ours. Every scale is a normal float32 rounded up from the exact range /
+// divisor (so no weight is clipped), at least FLT_MIN, and so is the bias
+// scale. The bias is rounded exactly, and the weight scale is raised by the
+// least float32 step count that leaves the accumulator room for K worst-case
+// products (docs/reference-policy.md derives it).
+Policy reference(WeightType type) {
+  Policy p;
+  p.weight_type = type;
+  p.origin =
+      "quantcheck reference policy: exact arithmetic, normal scales, bias with accumulator "
+      "headroom";
+  p.scale_in_float64 = true;
+  p.round_scale_up = true;
+  p.weight_arithmetic = WeightArithmetic::exact;
+  p.rounding = Rounding::half_away_from_zero;
+  p.scale_floor = FLT_MIN;
+  p.bias_scale_floor = FLT_MIN;
+  p.bias_arithmetic = BiasArithmetic::exact;
+  p.bias_fit = BiasFit::reference_headroom;
+  p.weight_out_of_range = OutOfRange::saturate;
+  p.bias_out_of_range = OutOfRange::saturate;
+  p.guarantees = {true, true, true, true, true, true};
+  switch (type) {
+    case WeightType::int8:
+      p.name = "reference";
+      p.scheme = Scheme::symmetric;
+      p.qmin = -127;
+      p.qmax = 127;
+      p.scale_divisor = 127.0;
+      p.activation_abs_max = 255;
+      p.bias_type = BiasType::int32;
+      break;
+    case WeightType::uint8:
+      p.name = "reference-uint8";
+      p.scheme = Scheme::asymmetric;
+      p.qmin = 0;
+      p.qmax = 255;
+      p.scale_divisor = 255.0;
+      p.activation_abs_max = 255;
+      p.bias_type = BiasType::int32;
+      break;
+    case WeightType::int16:
+      p.name = "reference-int16";
+      p.scheme = Scheme::symmetric;
+      p.qmin = -32767;
+      p.qmax = 32767;
+      p.scale_divisor = 32767.0;
+      p.activation_abs_max = 32768;
+      p.bias_type = BiasType::int64;
+      break;
+  }
+  return p;
+}
+
+std::vector<Policy> make_presets() {
+  return {
+      luci_uint8(),
+      luci_int16_2021(),
+      luci_int16_6971(),
+      luci_int16_7017(),
+      luci_int16_7063(),
+      luci_int16_current(),
+      tflite("tflite-int8", "TensorFlow Lite int8 per channel with AdjustWeightsForBiasScale",
+             BiasType::int32, 255),
+      tflite("tflite-int16x8",
+             "TensorFlow Lite 16x8: int16 activations, int8 weights, int64 bias, int32 guard",
+             BiasType::int64, 32768),
+      onnxruntime(WeightType::int8),
+      onnxruntime(WeightType::uint8),
+      pytorch(WeightType::int8),
+      pytorch(WeightType::uint8),
+      reference(WeightType::int8),
+      reference(WeightType::uint8),
+      reference(WeightType::int16),
+  };
+}
+
+}  // namespace
+
+const std::vector<Policy>& presets() {
+  static const std::vector<Policy> all = make_presets();
+  return all;
+}
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (const Policy& p : presets()) names.push_back(p.name);
+  return names;
+}
+
+const Policy& find_preset(const std::string& name) {
+  for (const Policy& p : presets())
+    if (p.name == name) return p;
+  std::string known;
+  for (const Policy& p : presets()) known += (known.empty() ? "" : ", ") + p.name;
+  throw UsageError("unknown policy '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace quantcheck

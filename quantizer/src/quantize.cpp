@@ -1,0 +1,128 @@
+// quantize(): validate, compute the weight parameters, quantize weights and
+// bias, and collect the findings each element and channel shows.
+#include "quantcheck/quantize.hpp"
+
+#include <cfloat>
+#include <cmath>
+#include <sstream>
+
+namespace quantcheck {
+
+std::string to_string(FindingKind k) {
+  switch (k) {
+    case FindingKind::weight_clipped: return "weight_clipped";
+    case FindingKind::weight_sign_flipped: return "weight_sign_flipped";
+    case FindingKind::weight_error: return "weight_error";
+    case FindingKind::invalid_scale: return "invalid_scale";
+    case FindingKind::bias_saturated: return "bias_saturated";
+    case FindingKind::bias_sign_flipped: return "bias_sign_flipped";
+    case FindingKind::bias_error: return "bias_error";
+    case FindingKind::no_headroom: return "no_headroom";
+  }
+  return "?";
+}
+
+namespace {
+
+bool is_valid_scale(float s, float floor) { return std::isfinite(s) && s >= FLT_MIN && s >= floor; }
+
+std::string scale_message(const char* what, float s) {
+  std::ostringstream m;
+  m.precision(9);
+  m << what << " " << s << " is not a finite normal float at or above the floor";
+  return m.str();
+}
+
+}  // namespace
+
+Result quantize(const Policy& p, const Case& c) {
+  Result r;
+  r.policy = p.name;
+  r.layout = validate(c);
+  const Layout& l = r.layout;
+  const auto params = compute_weight_params(p, c, l);
+  const bool per_tensor = params.size() == 1 && l.channels != 1;
+
+  quantize_weights(p, c, l, params, r.weights, &r.findings);
+  r.weights.dequantized.resize(c.weights.size());
+  for (std::size_t i = 0; i < c.weights.size(); ++i) {
+    const std::int64_t ch = (static_cast<std::int64_t>(i) / l.inner) % l.channels;
+    const ChannelParams& cp = params[per_tensor ? 0 : ch];
+    r.weights.dequantized[i] = (static_cast<double>(r.weights.q[i]) - cp.zero_point) * cp.scale;
+  }
+  for (std::size_t g = 0; g < params.size(); ++g) {
+    if (!is_valid_scale(params[g].scale, p.scale_floor))
+      r.findings.push_back({FindingKind::invalid_scale, "weight_scale",
+                            static_cast<std::int64_t>(g), -1, params[g].scale, params[g].scale,
+                            scale_message("weight scale", params[g].scale)});
+  }
+
+  // Bias, one per output channel, at s_b = float32(s_in * s_w).
+  const int128 room = accumulator_headroom(p, l.per_channel);
+  BiasResult& b = r.bias;
+  for (std::int64_t ch = 0; ch < static_cast<std::int64_t>(c.bias.size()); ++ch) {
+    const float s_w = params[per_tensor ? 0 : ch].scale;
+    const float s_b = c.input_scale * s_w;
+    const float bias = c.bias[ch];
+    bool saturated = false;
+    const std::int64_t q = quantize_bias_value(p, bias, s_b, &saturated);
+    b.scale.push_back(s_b);
+    b.q.push_back(q);
+    b.dequantized.push_back(static_cast<double>(q) * static_cast<double>(s_b));
+    b.saturated.push_back(saturated);
+
+    const double deq = b.dequantized.back();
+    if (!is_valid_scale(s_b, 0.0f))
+      r.findings.push_back({FindingKind::invalid_scale, "bias_scale", ch, -1, s_b, s_b,
+                            scale_message("bias scale", s_b)});
+    if (saturated)
+      r.findings.push_back({FindingKind::bias_saturated, "bias", ch, ch, bias, deq,
+                            "b / s_b does not fit " + to_string(p.bias_type)});
+    if ((bias > 0 && q < 0) || (bias < 0 && q > 0) || (bias == 0 && q != 0))
+      r.findings.push_back({FindingKind::bias_sign_flipped, "bias", ch, ch, bias, deq,
+                            "quantized bias has the opposite sign"});
+    const bool within = s_b > 0 && std::isfinite(s_b) ? within_half_step(q, bias, s_b) : bias == 0;
+    if (!within)
+      r.findings.push_back(
+          {FindingKind::bias_error, "bias", ch, ch, bias, deq, "|deq(q_b) - b| exceeds s_b / 2"});
+    const int128 mag = q < 0 ? -int128{q} : int128{q};
+    if (mag > room)
+      r.findings.push_back({FindingKind::no_headroom, "bias", ch, ch, bias, deq,
+                            "|q_b| + K max|q_in| max|q_w| exceeds the accumulator"});
+  }
+  return r;
+}
+
+}  // namespace quantcheck
+
+namespace quantcheck {
+
+const char* guarantee_broken_by(FindingKind kind) {
+  switch (kind) {
+    case FindingKind::weight_clipped: return nullptr;
+    case FindingKind::weight_sign_flipped:  // inside the nudged range a flip is an error >= s
+    case FindingKind::weight_error: return "weight_error_bound";
+    case FindingKind::invalid_scale: return "valid_scales";
+    case FindingKind::bias_saturated: return "no_bias_saturation";
+    case FindingKind::bias_sign_flipped: return "bias_sign_preserved";
+    case FindingKind::bias_error: return "bias_error_bound";
+    case FindingKind::no_headroom: return "accumulator_headroom";
+  }
+  return nullptr;
+}
+
+bool breaks_declared(const Finding& f, const Guarantees& g) {
+  switch (f.kind) {
+    case FindingKind::weight_clipped: return false;
+    case FindingKind::weight_sign_flipped:
+    case FindingKind::weight_error: return g.weight_error_bound;
+    case FindingKind::invalid_scale: return g.valid_scales;
+    case FindingKind::bias_saturated: return g.no_bias_saturation;
+    case FindingKind::bias_sign_flipped: return g.bias_sign_preserved;
+    case FindingKind::bias_error: return g.bias_error_bound;
+    case FindingKind::no_headroom: return g.accumulator_headroom;
+  }
+  return false;
+}
+
+}  // namespace quantcheck

@@ -1,0 +1,239 @@
+// Scales and zero points: range -> scale -> replacement -> floor -> bias fit.
+//
+// For one quantization channel with values in [min, max]:
+//   rmin = min(0, min), rmax = max(0, max)            (0 is always representable)
+//   range = max(|rmin|, |rmax|)  (symmetric)  or  rmax - rmin  (asymmetric)
+//   s = range / divisor,  zp = qmin + round(-rmin / s)  (asymmetric), 0 (symmetric)
+// then, in this order, the policy's tiny-scale replacement, scale floor, bias
+// fit and total bias-scale floor may raise s (never lower it). The nudged range
+// [(qmin - zp) s, (qmax - zp) s] is what the integers can represent.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+
+#include "quantcheck/error.hpp"
+#include "quantcheck/quantize.hpp"
+
+namespace quantcheck {
+namespace {
+
+double round_by(Rounding r, double v) {
+  return r == Rounding::half_to_even ? std::nearbyint(v) : std::round(v);
+}
+
+// range / divisor as the policy computes it.
+float scale_from_range(const Policy& p, double range) {
+  if (p.scale_in_float64) {
+    const double s = range / p.scale_divisor;
+    if (s > FLT_MAX) return std::numeric_limits<float>::infinity();
+    float f = static_cast<float>(s);
+    if (p.round_scale_up && static_cast<double>(f) < s) f = std::nextafter(f, FLT_MAX);
+    return f;
+  }
+  return static_cast<float>(range) / static_cast<float>(p.scale_divisor);
+}
+
+double channel_range(const Policy& p, float rmin, float rmax) {
+  if (p.scheme == Scheme::symmetric) return std::max(std::fabs(rmin), std::fabs(rmax));
+  // float32 subtraction where the policy works in float32 (it may overflow to inf).
+  if (p.scale_in_float64) return static_cast<double>(rmax) - static_cast<double>(rmin);
+  return static_cast<double>(rmax - rmin);
+}
+
+std::int32_t zero_point(const Policy& p, float rmin, float s) {
+  if (p.scheme == Scheme::symmetric) return 0;
+  if (s == 0) return rmin == 0 ? p.qmin : p.qmax;  // luci's provisional zero point
+  const double v =
+      p.scale_in_float64 ? -static_cast<double>(rmin) / s : static_cast<double>(-rmin / s);
+  if (!std::isfinite(v)) return p.qmax;
+  const double zp = p.qmin + round_by(p.rounding, v);
+  return static_cast<std::int32_t>(std::clamp(zp, double(p.qmin), double(p.qmax)));
+}
+
+void set_scale(const Policy& p, ChannelParams& cp, float s) {
+  cp.scale = s;
+  cp.zero_point = zero_point(p, std::min(0.0f, cp.range_min), s);
+  cp.nudged_min = (double(p.qmin) - cp.zero_point) * double(s);
+  cp.nudged_max = (double(p.qmax) - cp.zero_point) * double(s);
+}
+
+// The least positive float32 s >= lo with ok(s), by bisection over the bit
+// patterns (positive floats order like their bits). ok must be monotone.
+// Returns +inf when no finite float works.
+template <typename Pred>
+float least_float(float lo, Pred ok) {
+  if (ok(lo)) return lo;
+  if (!ok(FLT_MAX)) return std::numeric_limits<float>::infinity();
+  std::uint32_t bad = 0, good = 0;
+  std::memcpy(&bad, &lo, 4);
+  const float max = FLT_MAX;
+  std::memcpy(&good, &max, 4);
+  while (good - bad > 1) {
+    const std::uint32_t mid = bad + (good - bad) / 2;
+    float m;
+    std::memcpy(&m, &mid, 4);
+    (ok(m) ? good : bad) = mid;
+  }
+  float s;
+  std::memcpy(&s, &good, 4);
+  return s;
+}
+
+// The biases that one quantization channel's scale serves.
+std::vector<float> biases_of(const Case& c, const Layout& l, std::int64_t channel,
+                             bool per_tensor) {
+  if (c.bias.empty()) return {0.0f};
+  if (!per_tensor) return {c.bias[channel]};
+  (void)l;
+  return c.bias;
+}
+
+float max_abs(const std::vector<float>& v) {
+  float m = 0;
+  for (float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+// TFLite AdjustWeightsForBiasScale: widen the weight range so the bias sits at
+// half the int32 range. The arithmetic mirrors the original's mix of double
+// and float (2.0 * |b| / kScale in double, times float(127 / s_in)).
+void fit_tflite(const Policy& p, ChannelParams& cp, float bias_abs, float s_in, bool per_tensor) {
+  const double k_scale = std::numeric_limits<std::int32_t>::max();
+  const float qmax = static_cast<float>(p.qmax);
+  bool adjust;
+  if (per_tensor)
+    adjust = bias_abs / static_cast<float>(k_scale) >= 0.5 * s_in * cp.scale;
+  else
+    adjust = bias_abs >= 0.5 * s_in * cp.scale * k_scale;
+  if (!adjust) return;
+  const float range = static_cast<float>(2.0 * bias_abs / k_scale * (qmax / s_in));
+  const float s = scale_from_range(p, range);
+  cp.raised_for_bias = s != cp.scale;
+  cp.fitted_range = range;
+  set_scale(p, cp, s);
+}
+
+// ONNX Runtime (#22020): smallest = 1.0001 * 2|b| / (2^32 - 2); when
+// 0 < s_in s_w < smallest, s_w *= smallest / (s_in s_w), in float64.
+void fit_onnxruntime(const Policy& p, ChannelParams& cp, float bias_abs, float s_in) {
+  const double smallest = 1.0001 * 2.0 * bias_abs / (4294967296.0 - 2.0);
+  const double product = double(s_in) * double(cp.scale);
+  if (product > 0 && product < smallest) {
+    const float s = static_cast<float>(double(cp.scale) * (smallest / product));
+    cp.raised_for_bias = s != cp.scale;
+    set_scale(p, cp, s);
+  }
+}
+
+// AIMET: s_w >= |b| / (2^31 s_in).
+void fit_aimet(const Policy& p, ChannelParams& cp, float bias_abs, float s_in) {
+  const double need = double(bias_abs) / (2147483648.0 * double(s_in));
+  if (double(cp.scale) < need) {
+    float s = static_cast<float>(need);
+    if (double(s) < need) s = std::nextafter(s, FLT_MAX);
+    cp.raised_for_bias = true;
+    set_scale(p, cp, s);
+  }
+}
+
+}  // namespace
+
+int128 accumulator_headroom(const Policy& p, std::int64_t products_per_output) {
+  return int128{bias_max(p.bias_type)} -
+         int128{products_per_output} * p.activation_abs_max * weight_abs_max(p);
+}
+
+std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c, const Layout& l) {
+  const bool per_tensor = p.granularity == Granularity::per_tensor;
+  const std::int64_t groups = per_tensor ? 1 : l.channels;
+  std::vector<ChannelParams> params(groups);
+
+  // 1. Ranges.
+  for (auto& cp : params) {
+    cp.range_min = std::numeric_limits<float>::infinity();
+    cp.range_max = -std::numeric_limits<float>::infinity();
+  }
+  for (std::size_t i = 0; i < c.weights.size(); ++i) {
+    const std::int64_t g = per_tensor ? 0 : (static_cast<std::int64_t>(i) / l.inner) % l.channels;
+    params[g].range_min = std::min(params[g].range_min, c.weights[i]);
+    params[g].range_max = std::max(params[g].range_max, c.weights[i]);
+  }
+
+  const float s_in = c.input_scale;
+  for (std::int64_t g = 0; g < groups; ++g) {
+    ChannelParams& cp = params[g];
+    const float rmin = std::min(0.0f, cp.range_min);
+    const float rmax = std::max(0.0f, cp.range_max);
+
+    // 2. Scale from the range; 3. tiny-scale replacement; 4. floor.
+    float s = scale_from_range(p, channel_range(p, rmin, rmax));
+    bool replaced = false;
+    if (s < p.tiny_scale_threshold) {
+      s = p.tiny_scale_replacement;
+      replaced = true;
+    }
+    if (s < p.scale_floor) s = p.scale_floor;
+    set_scale(p, cp, s);
+    if (replaced) {  // ONNX Runtime and #6971 set zp = 0 with the replacement scale
+      cp.zero_point = p.scheme == Scheme::symmetric ? 0 : p.qmin;
+      cp.nudged_min = (double(p.qmin) - cp.zero_point) * double(s);
+      cp.nudged_max = (double(p.qmax) - cp.zero_point) * double(s);
+    }
+
+    // 5. Bias fit.
+    const std::vector<float> biases = biases_of(c, l, g, per_tensor);
+    const float bias_abs = max_abs(biases);
+    switch (p.bias_fit) {
+      case BiasFit::none: break;
+      case BiasFit::tflite_half_range: fit_tflite(p, cp, bias_abs, s_in, per_tensor); break;
+      case BiasFit::onnxruntime_1_0001: fit_onnxruntime(p, cp, bias_abs, s_in); break;
+      case BiasFit::aimet: fit_aimet(p, cp, bias_abs, s_in); break;
+      case BiasFit::reference_headroom: {
+        const int128 room = accumulator_headroom(p, l.per_channel);
+        if (room < 0) {
+          std::ostringstream m;
+          m << "weights: " << l.per_channel << " products per output channel can overflow the "
+            << to_string(p.bias_type) << " accumulator whatever the scales";
+          throw InputError(m.str());
+        }
+        auto fits = [&](float s_w) {
+          const float s_b = s_in * s_w;
+          if (!std::isfinite(s_b) || s_b < FLT_MIN || s_b < p.bias_scale_floor) return false;
+          for (float b : biases) {
+            const auto q = round_quotient(b, s_b, p.rounding);
+            if (!q || (*q < 0 ? -*q : *q) > room) return false;
+          }
+          return true;
+        };
+        const float raised = least_float(cp.scale, fits);
+        if (!std::isfinite(raised)) {
+          std::ostringstream m;
+          m << "bias: channel " << g << ": no finite float32 weight scale fits bias " << bias_abs
+            << " at input scale " << s_in;
+          throw InputError(m.str());
+        }
+        if (raised != cp.scale) {
+          cp.raised_for_bias = true;
+          set_scale(p, cp, raised);
+        }
+        break;
+      }
+    }
+
+    // 6. Total bias-scale floor (ONE #7017): the least s_w with s_in * s_w >= floor.
+    if (p.bias_scale_floor > 0 && !(s_in * cp.scale >= p.bias_scale_floor)) {
+      const float raised =
+          least_float(cp.scale, [&](float s_w) { return s_in * s_w >= p.bias_scale_floor; });
+      if (std::isfinite(raised)) {
+        cp.raised_for_bias = true;
+        set_scale(p, cp, raised);
+      }
+    }
+  }
+  return params;
+}
+
+}  // namespace quantcheck

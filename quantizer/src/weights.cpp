@@ -1,0 +1,190 @@
+// Weight quantization: q = clamp(round(x / s) + zp, qmin, qmax), in the
+// arithmetic the policy names. Written as plain loops over one channel's
+// elements; the findings check runs in the same pass and only a channel that
+// shows one is scanned again to record where.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "quantcheck/quantize.hpp"
+
+namespace quantcheck {
+namespace {
+
+constexpr double kInt32Min = -2147483648.0;
+constexpr double kInt32Max = 2147483647.0;
+
+// The cast of an already-rounded value to int32 as the policy's code does it.
+inline std::int32_t cast_to_int32(double r, OutOfRange rule) {
+  if (std::isnan(r))
+    return rule == OutOfRange::x86_cast ? std::numeric_limits<std::int32_t>::min() : 0;
+  if (r < kInt32Min || r > kInt32Max) {
+    if (rule == OutOfRange::x86_cast) return std::numeric_limits<std::int32_t>::min();
+    return r < 0 ? std::numeric_limits<std::int32_t>::min()
+                 : std::numeric_limits<std::int32_t>::max();
+  }
+  return static_cast<std::int32_t>(r);
+}
+
+// Per-channel constants of the quantize loop.
+struct Step {
+  float scale;
+  float inv;  // the float32 inverse the policy uses
+  double scale_d;
+  std::int32_t zp;
+  float nmin_f, nmax_f;  // luci's float32 nudged range
+  double nmin, nmax;
+};
+
+Step make_step(const Policy& p, const ChannelParams& cp) {
+  Step st{};
+  st.scale = cp.scale;
+  st.scale_d = cp.scale;
+  st.zp = cp.zero_point;
+  st.nmin = cp.nudged_min;
+  st.nmax = cp.nudged_max;
+  st.nmin_f = static_cast<float>(p.qmin - cp.zero_point) * cp.scale;
+  st.nmax_f = static_cast<float>(p.qmax - cp.zero_point) * cp.scale;
+  if (p.weight_arithmetic == WeightArithmetic::float32_range_inverse) {
+    // TFLite: inv = divisor / half_range, 0 for a zero range.
+    const float range =
+        std::max(std::fabs(std::min(0.0f, cp.range_min)), std::fabs(std::max(0.0f, cp.range_max)));
+    const float r = cp.fitted_range > 0 ? cp.fitted_range : range;
+    st.inv = r == 0 ? 0.0f : static_cast<float>(p.scale_divisor) / r;
+  } else {
+    st.inv = 1.0f / cp.scale;  // inf for a zero scale, as luci computes it
+  }
+  return st;
+}
+
+// One weight to its stored integer.
+template <WeightArithmetic A, Rounding R, bool OffsetForm>
+inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
+  double rounded;
+  if constexpr (A == WeightArithmetic::float32_inverse ||
+                A == WeightArithmetic::float32_range_inverse) {
+    float v;
+    if constexpr (OffsetForm) {
+      v = (std::clamp(x, st.nmin_f, st.nmax_f) - st.nmin_f) * st.inv;
+    } else {
+      v = x * st.inv;
+    }
+    rounded = R == Rounding::half_to_even ? std::nearbyint(v) : std::round(v);
+  } else {
+    // exact and float64: a double quotient of two floats is rounded correctly
+    // and ties are exact (x/s = k + 1/2 is representable), so round(x / s)
+    // equals the exact rounding.
+    const double v = static_cast<double>(x) / st.scale_d;
+    rounded = R == Rounding::half_to_even ? std::nearbyint(v) : std::round(v);
+  }
+  std::int64_t q = cast_to_int32(rounded, p.weight_out_of_range);
+  if constexpr (!OffsetForm) q += st.zp;
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(q, p.qmin, p.qmax));
+}
+
+// Whether one quantized weight shows a finding, and which.
+inline bool check_one(const Step& st, float x, std::int32_t q, FindingKind* kind, double* deq_out) {
+  const double deq = (static_cast<double>(q) - st.zp) * st.scale_d;
+  *deq_out = deq;
+  const double xd = x;
+  if (xd < st.nmin || xd > st.nmax) {
+    *kind = FindingKind::weight_clipped;
+    return true;
+  }
+  if ((xd > 0 && deq < 0) || (xd < 0 && deq > 0)) {
+    *kind = FindingKind::weight_sign_flipped;
+    return true;
+  }
+  if (std::fabs(deq - xd) > 0.5 * st.scale_d) {
+    *kind = FindingKind::weight_error;
+    return true;
+  }
+  return false;
+}
+
+template <WeightArithmetic A, Rounding R, bool OffsetForm>
+void run(const Policy& p, const Case& c, const Layout& l, const std::vector<ChannelParams>& params,
+         WeightResult& out, std::vector<Finding>* findings) {
+  const bool per_tensor = params.size() == 1 && l.channels != 1;
+  std::vector<Step> steps;
+  steps.reserve(params.size());
+  for (const auto& cp : params) steps.push_back(make_step(p, cp));
+
+  const float* x = c.weights.data();
+  std::int32_t* q = out.q.data();
+  const std::int64_t n = static_cast<std::int64_t>(c.weights.size());
+  const std::int64_t inner = l.inner;
+  const std::int64_t channels = l.channels;
+
+  auto record = [&](std::int64_t begin, std::int64_t end, std::int64_t stride) {
+    for (std::int64_t i = begin; i < end; i += stride) {
+      const std::int64_t ch = (i / inner) % channels;
+      const Step& st = steps[per_tensor ? 0 : ch];
+      FindingKind kind;
+      double deq;
+      if (check_one(st, x[i], q[i], &kind, &deq)) {
+        findings->push_back({kind, "weights", ch, i, x[i], deq, ""});
+      }
+    }
+  };
+
+  // Elements of one channel are runs of `inner` consecutive values, one run
+  // every channels * inner elements.
+  for (std::int64_t base = 0; base < n; base += channels * inner) {
+    for (std::int64_t ch = 0; ch < channels; ++ch) {
+      const Step& st = steps[per_tensor ? 0 : ch];
+      const std::int64_t begin = base + ch * inner;
+      bool suspect = false;
+      for (std::int64_t j = begin; j < begin + inner; ++j) {
+        q[j] = quantize_one<A, R, OffsetForm>(p, st, x[j]);
+        if (findings) {
+          const double deq = (static_cast<double>(q[j]) - st.zp) * st.scale_d;
+          const double xd = x[j];
+          suspect |= (xd < st.nmin) | (xd > st.nmax) | (xd * deq < 0) |
+                     (std::fabs(deq - xd) > 0.5 * st.scale_d);
+        }
+      }
+      if (suspect) record(begin, begin + inner, 1);
+    }
+  }
+}
+
+template <WeightArithmetic A>
+void dispatch_form(const Policy& p, const Case& c, const Layout& l,
+                   const std::vector<ChannelParams>& params, WeightResult& out,
+                   std::vector<Finding>* f) {
+  const bool offset =
+      p.scheme == Scheme::asymmetric && p.asymmetric_form == AsymmetricForm::offset_from_nmin;
+  if (p.rounding == Rounding::half_to_even) {
+    offset ? run<A, Rounding::half_to_even, true>(p, c, l, params, out, f)
+           : run<A, Rounding::half_to_even, false>(p, c, l, params, out, f);
+  } else {
+    offset ? run<A, Rounding::half_away_from_zero, true>(p, c, l, params, out, f)
+           : run<A, Rounding::half_away_from_zero, false>(p, c, l, params, out, f);
+  }
+}
+
+}  // namespace
+
+void quantize_weights(const Policy& p, const Case& c, const Layout& l,
+                      const std::vector<ChannelParams>& params, WeightResult& out,
+                      std::vector<Finding>* findings) {
+  out.channels = params;
+  out.q.resize(c.weights.size());
+  switch (p.weight_arithmetic) {
+    case WeightArithmetic::float32_inverse:
+      dispatch_form<WeightArithmetic::float32_inverse>(p, c, l, params, out, findings);
+      break;
+    case WeightArithmetic::float32_range_inverse:
+      dispatch_form<WeightArithmetic::float32_range_inverse>(p, c, l, params, out, findings);
+      break;
+    case WeightArithmetic::float64_divide:
+      dispatch_form<WeightArithmetic::float64_divide>(p, c, l, params, out, findings);
+      break;
+    case WeightArithmetic::exact:
+      dispatch_form<WeightArithmetic::exact>(p, c, l, params, out, findings);
+      break;
+  }
+}
+
+}  // namespace quantcheck

@@ -1,0 +1,181 @@
+#include "quantcheck/case_json.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "quantcheck/error.hpp"
+
+namespace quantcheck {
+namespace {
+
+using nlohmann::json;
+
+float read_float(const json& v, const std::string& where) {
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    if (std::fabs(d) > std::numeric_limits<float>::max() && std::isfinite(d))
+      throw InputError(where + ": " + v.dump() + " is outside float32");
+    return static_cast<float>(d);
+  }
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    char* end = nullptr;
+    errno = 0;
+    const float f = std::strtof(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size())
+      throw InputError(where + ": '" + s + "' is not a number");
+    return f;  // NaN/Inf strings parse; validate() rejects them with their place
+  }
+  throw InputError(where + ": expected a number, got " + std::string(v.type_name()));
+}
+
+const json& field(const json& j, const char* name, const std::string& where) {
+  if (!j.is_object()) throw InputError(where + ": expected an object");
+  const auto it = j.find(name);
+  if (it == j.end()) throw InputError(where + ": missing field '" + name + "'");
+  return *it;
+}
+
+std::vector<float> read_floats(const json& v, const std::string& where) {
+  if (!v.is_array()) throw InputError(where + ": expected an array of numbers");
+  std::vector<float> out;
+  out.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out.push_back(read_float(v[i], where + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+}  // namespace
+
+json float_json(float v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return static_cast<double>(v);
+}
+
+Case case_from_json(const json& j) {
+  Case c;
+  const json& op = field(j, "op", "case");
+  if (!op.is_string()) throw InputError("op: expected a string");
+  try {
+    c.op = op_kind_from_string(op.get<std::string>());
+  } catch (const UsageError& e) {
+    throw InputError(std::string("op: ") + e.what());
+  }
+  c.input_scale = read_float(field(j, "input_scale", "case"), "input_scale");
+  const json& w = field(j, "weights", "case");
+  const json& shape = field(w, "shape", "weights");
+  if (!shape.is_array()) throw InputError("weights.shape: expected an array of integers");
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (!shape[i].is_number_integer())
+      throw InputError("weights.shape[" + std::to_string(i) + "]: expected an integer");
+    c.weight_shape.push_back(shape[i].get<std::int64_t>());
+  }
+  c.weights = read_floats(field(w, "data", "weights"), "weights.data");
+  if (const auto it = j.find("bias"); it != j.end() && !it->is_null())
+    c.bias = read_floats(*it, "bias");
+  if (const auto it = j.find("channel_axis"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer()) throw InputError("channel_axis: expected an integer");
+    const auto axis = it->get<std::int64_t>();
+    if (axis < 0 || axis > 8)
+      throw InputError("channel_axis: " + std::to_string(axis) + " out of range");
+    c.channel_axis = static_cast<int>(axis);
+  }
+  return c;
+}
+
+json case_to_json(const Case& c) {
+  json j;
+  j["op"] = to_string(c.op);
+  j["input_scale"] = float_json(c.input_scale);
+  json data = json::array();
+  for (float v : c.weights) data.push_back(float_json(v));
+  j["weights"] = {{"shape", c.weight_shape}, {"data", data}};
+  json bias = json::array();
+  for (float v : c.bias) bias.push_back(float_json(v));
+  j["bias"] = bias;
+  if (c.channel_axis) j["channel_axis"] = *c.channel_axis;
+  return j;
+}
+
+json finding_to_json(const Finding& f) {
+  json j = {{"kind", to_string(f.kind)}, {"tensor", f.tensor}, {"channel", f.channel},
+            {"element", f.element},      {"value", f.value},   {"result", f.result}};
+  if (const char* g = guarantee_broken_by(f.kind)) j["guarantee"] = g;
+  if (!f.message.empty()) j["message"] = f.message;
+  return j;
+}
+
+json result_to_json(const Result& r) {
+  json w;
+  w["axis"] = r.layout.axis;
+  json scale = json::array(), zp = json::array(), rmin = json::array(), rmax = json::array(),
+       nmin = json::array(), nmax = json::array(), raised = json::array();
+  for (const auto& cp : r.weights.channels) {
+    scale.push_back(float_json(cp.scale));
+    zp.push_back(cp.zero_point);
+    rmin.push_back(float_json(cp.range_min));
+    rmax.push_back(float_json(cp.range_max));
+    nmin.push_back(cp.nudged_min);
+    nmax.push_back(cp.nudged_max);
+    raised.push_back(cp.raised_for_bias);
+  }
+  w["scale"] = scale;
+  w["zero_point"] = zp;
+  w["range_min"] = rmin;
+  w["range_max"] = rmax;
+  w["nudged_min"] = nmin;
+  w["nudged_max"] = nmax;
+  w["raised_for_bias"] = raised;
+  w["q"] = r.weights.q;
+  w["dequantized"] = r.weights.dequantized;
+
+  json b;
+  json bscale = json::array();
+  for (float s : r.bias.scale) bscale.push_back(float_json(s));
+  b["scale"] = bscale;
+  b["q"] = r.bias.q;
+  b["dequantized"] = r.bias.dequantized;
+  json sat = json::array();
+  for (bool s : r.bias.saturated) sat.push_back(s);
+  b["saturated"] = sat;
+
+  json findings = json::array();
+  for (const auto& f : r.findings) findings.push_back(finding_to_json(f));
+  return {{"policy", r.policy}, {"weights", w}, {"bias", b}, {"findings", findings}};
+}
+
+json policy_to_json(const Policy& p) {
+  json knobs = {
+      {"weight_type", to_string(p.weight_type)},
+      {"scheme", to_string(p.scheme)},
+      {"granularity", to_string(p.granularity)},
+      {"qmin", p.qmin},
+      {"qmax", p.qmax},
+      {"scale_divisor", p.scale_divisor},
+      {"activation_abs_max", p.activation_abs_max},
+      {"weight_arithmetic", to_string(p.weight_arithmetic)},
+      {"asymmetric_form", to_string(p.asymmetric_form)},
+      {"rounding", to_string(p.rounding)},
+      {"scale_in_float64", p.scale_in_float64},
+      {"round_scale_up", p.round_scale_up},
+      {"scale_floor", float_json(p.scale_floor)},
+      {"tiny_scale_threshold", float_json(p.tiny_scale_threshold)},
+      {"tiny_scale_replacement", float_json(p.tiny_scale_replacement)},
+      {"bias_scale_floor", float_json(p.bias_scale_floor)},
+      {"bias_type", to_string(p.bias_type)},
+      {"bias_arithmetic", to_string(p.bias_arithmetic)},
+      {"bias_fit", to_string(p.bias_fit)},
+      {"weight_out_of_range", to_string(p.weight_out_of_range)},
+      {"bias_out_of_range", to_string(p.bias_out_of_range)},
+  };
+  json j = {{"name", p.name},
+            {"origin", p.origin},
+            {"knobs", knobs},
+            {"guarantees", declared_guarantees(p.guarantees)}};
+  return j;
+}
+
+}  // namespace quantcheck
