@@ -34,6 +34,8 @@ void print_table(std::ostream& out) {
 
 }  // namespace
 
+namespace {
+
 void add_policies_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("policies", "List the scale-policy presets and their knobs");
   auto json_out = std::make_shared<bool>(false);
@@ -49,5 +51,9 @@ void add_policies_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
   });
 }
+
+}  // namespace
+
+QUANTCHECK_COMMAND(10, add_policies_command);
 
 }  // namespace quantcheck::cli

@@ -10,6 +10,8 @@
 
 namespace quantcheck::cli {
 
+namespace {
+
 void add_quantize_command(CLI::App& app, int& exit_code) {
   struct Options {
     std::string policy = "reference";
@@ -46,5 +48,9 @@ void add_quantize_command(CLI::App& app, int& exit_code) {
       if (breaks_declared(f, policy.guarantees)) exit_code = 1;
   });
 }
+
+}  // namespace
+
+QUANTCHECK_COMMAND(20, add_quantize_command);
 
 }  // namespace quantcheck::cli

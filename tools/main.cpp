@@ -8,8 +8,7 @@ int main(int argc, char** argv) {
   CLI::App app{"quantcheck: what holds and what breaks in a quantizer's scale policy"};
   app.require_subcommand(1);
   int exit_code = 0;
-  quantcheck::cli::add_policies_command(app, exit_code);
-  quantcheck::cli::add_quantize_command(app, exit_code);
+  quantcheck::cli::add_registered_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

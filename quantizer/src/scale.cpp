@@ -53,11 +53,39 @@ std::int32_t zero_point(const Policy& p, float rmin, float s) {
   return static_cast<std::int32_t>(std::clamp(zp, double(p.qmin), double(p.qmax)));
 }
 
-void set_scale(const Policy& p, ChannelParams& cp, float s) {
+void place(const Policy& p, ChannelParams& cp, float s, std::int32_t zp) {
   cp.scale = s;
-  cp.zero_point = zero_point(p, std::min(0.0f, cp.range_min), s);
-  cp.nudged_min = (double(p.qmin) - cp.zero_point) * double(s);
-  cp.nudged_max = (double(p.qmax) - cp.zero_point) * double(s);
+  cp.zero_point = zp;
+  cp.nudged_min = (double(p.qmin) - zp) * double(s);
+  cp.nudged_max = (double(p.qmax) - zp) * double(s);
+}
+
+void set_scale(const Policy& p, ChannelParams& cp, float s) {
+  const float rmin = std::min(0.0f, cp.range_min);
+  const float rmax = std::max(0.0f, cp.range_max);
+  place(p, cp, s, zero_point(p, rmin, s));
+  if (!p.round_scale_up || p.scheme == Scheme::symmetric || !std::isfinite(s) || s == 0) return;
+  // A policy that never clips (reference) must hold [rmin, rmax] inside the
+  // nudged range: some integer zp in [qmin - rmin/s, qmax - rmax/s]. That
+  // interval has length (qmax - qmin) - range/s, so s = range / (qmax - qmin)
+  // may leave it without an integer, while s >= range / (qmax - qmin - 1)
+  // always has one. Try the zero points next to the rounded one at s, then
+  // at that wider scale.
+  auto covers = [&](float scale) {
+    const std::int32_t zp0 = zero_point(p, rmin, scale);
+    for (std::int32_t zp : {zp0, zp0 + 1, zp0 - 1}) {
+      if (zp < p.qmin || zp > p.qmax) continue;
+      place(p, cp, scale, zp);
+      if (cp.nudged_min <= rmin && cp.nudged_max >= rmax) return true;
+    }
+    return false;
+  };
+  if (covers(s)) return;
+  const double wide = (double(rmax) - double(rmin)) / (double(p.qmax) - p.qmin - 1);
+  float w = std::max(s, static_cast<float>(wide));
+  for (int step = 0; step < 8 && w <= FLT_MAX; ++step, w = std::nextafter(w, FLT_MAX))
+    if (covers(w)) return;
+  place(p, cp, s, zero_point(p, rmin, s));
 }
 
 // The least positive float32 s >= lo with ok(s), by bisection over the bit
@@ -178,9 +206,7 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
     if (s < p.scale_floor) s = p.scale_floor;
     set_scale(p, cp, s);
     if (replaced) {  // ONNX Runtime and #6971 set zp = 0 with the replacement scale
-      cp.zero_point = p.scheme == Scheme::symmetric ? 0 : p.qmin;
-      cp.nudged_min = (double(p.qmin) - cp.zero_point) * double(s);
-      cp.nudged_max = (double(p.qmax) - cp.zero_point) * double(s);
+      place(p, cp, s, p.scheme == Scheme::symmetric ? 0 : p.qmin);
     }
 
     // 5. Bias fit.
