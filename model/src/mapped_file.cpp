@@ -1,0 +1,44 @@
+// MappedFile: open + fstat + mmap(PROT_READ, MAP_PRIVATE). Models are read in
+// place; nothing is copied, so peak memory stays near the pages touched.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "quantcheck/model/model_file.hpp"
+
+namespace quantcheck::model {
+
+MappedFile::MappedFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw ModelError(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw ModelError(path + ": cannot stat: " + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw ModelError(path + ": not a regular file");
+  }
+  if (st.st_size == 0) {
+    ::close(fd);
+    throw ModelError(path + ": empty file, not a model");
+  }
+  void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  const int e = errno;
+  ::close(fd);  // the mapping keeps the file open
+  if (p == MAP_FAILED) throw ModelError(path + ": cannot map: " + std::strerror(e));
+  data_ = static_cast<const std::uint8_t*>(p);
+  size_ = static_cast<std::size_t>(st.st_size);
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+}
+
+}  // namespace quantcheck::model
