@@ -1,0 +1,347 @@
+#include "fuzz_support.hpp"
+
+#include <cfloat>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "quantcheck/error.hpp"
+#include "quantcheck/presets.hpp"
+
+namespace quantcheck::fuzz {
+namespace {
+
+// |x| = mantissa * 2^exponent, mantissa < 2^24, from the float32 bit pattern.
+struct Split {
+  std::uint32_t mantissa;
+  int exponent;
+  bool negative;
+};
+
+Split split(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  const std::uint32_t biased = (u >> 23) & 0xffu;
+  const std::uint32_t fraction = u & 0x7fffffu;
+  if (biased == 0) return {fraction, -149, (u >> 31) != 0};  // zero and subnormals
+  return {fraction | 0x800000u, static_cast<int>(biased) - 150, (u >> 31) != 0};
+}
+
+std::string hex(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%a (%.9g)", v, v);
+  return buf;
+}
+
+std::string i128(int128 v) {
+  const bool neg = v < 0;
+  uint128 m = neg ? -static_cast<uint128>(v) : static_cast<uint128>(v);
+  std::string s;
+  do {
+    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
+    m /= 10;
+  } while (m != 0);
+  return neg ? "-" + s : s;
+}
+
+void print_case(const Case& c) {
+  std::fprintf(stderr, "  case: op %s, input_scale %s, shape [", to_string(c.op).c_str(),
+               hex(c.input_scale).c_str());
+  for (std::size_t d = 0; d < c.weight_shape.size(); ++d)
+    std::fprintf(stderr, "%s%" PRId64, d ? "," : "", c.weight_shape[d]);
+  std::fprintf(stderr, "], channel_axis %d\n", c.channel_axis.value_or(-1));
+  for (std::size_t i = 0; i < c.weights.size() && i < 64; ++i)
+    std::fprintf(stderr, "  w[%zu] = %a\n", i, static_cast<double>(c.weights[i]));
+  for (std::size_t i = 0; i < c.bias.size() && i < 64; ++i)
+    std::fprintf(stderr, "  b[%zu] = %a\n", i, static_cast<double>(c.bias[i]));
+}
+
+// The preset held to no_bias_saturation in the unexcused build ("" = none).
+std::string& unexcused_preset() {
+  static std::string name;
+  return name;
+}
+
+// Independent restatements of the integer limits (not policy.cpp's).
+int128 type_max(BiasType t) {
+  return t == BiasType::int32 ? int128{2147483647} : int128{9223372036854775807LL};
+}
+int128 type_min(BiasType t) { return -type_max(t) - 1; }
+
+int128 weight_magnitude(const Policy& p) {
+  if (p.scheme == Scheme::asymmetric) return int128{p.qmax} - p.qmin;
+  return std::max(std::llabs(p.qmin), std::llabs(p.qmax));
+}
+
+bool normal_finite(float s) { return std::isfinite(s) && s >= FLT_MIN; }
+
+// Whether a reference policy was right to refuse c: either K products alone can
+// overflow the accumulator, or some bias does not fit even at the largest
+// finite bias scale any float32 weight scale can give.
+bool refusal_justified(const Policy& p, const Case& c, const Layout& l) {
+  const int128 room =
+      type_max(p.bias_type) - int128{l.per_channel} * p.activation_abs_max * weight_magnitude(p);
+  if (room < 0) return true;
+  // The largest float32 s_w whose product with s_in stays finite (positive
+  // floats order like their bit patterns, so bisect over the bits).
+  float s_w = FLT_MAX;
+  if (!std::isfinite(c.input_scale * s_w)) {
+    const float max = FLT_MAX;
+    std::uint32_t finite = 0, overflow;
+    std::memcpy(&overflow, &max, 4);
+    while (overflow - finite > 1) {
+      const std::uint32_t mid = finite + (overflow - finite) / 2;
+      float m;
+      std::memcpy(&m, &mid, 4);
+      (std::isfinite(c.input_scale * m) ? finite : overflow) = mid;
+    }
+    std::memcpy(&s_w, &finite, 4);
+  }
+  const float s_b = c.input_scale * s_w;
+  for (float b : c.bias) {
+    const auto q = round_float_quotient(b, s_b, p.rounding);
+    if (!q || (*q < 0 ? -*q : *q) > room) return true;
+  }
+  return false;
+}
+
+std::vector<const Policy*> read_fuzzed_policies() {
+  std::vector<const Policy*> out;
+  const char* env = std::getenv("QUANTCHECK_FUZZ_POLICIES");
+  if (env == nullptr || *env == '\0') {
+    for (const Policy& p : presets()) out.push_back(&p);
+    return out;
+  }
+  std::stringstream names(env);
+  std::string name;
+  while (std::getline(names, name, ',')) {
+    try {
+      out.push_back(&find_preset(name));
+    } catch (const UsageError& e) {
+      std::fprintf(stderr, "QUANTCHECK_FUZZ_POLICIES: %s\n", e.what());
+      std::exit(2);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void fail(const std::string& what, const Case* c) {
+  std::fprintf(stderr, "quantcheck fuzz: VIOLATION: %s\n", what.c_str());
+  if (c) print_case(*c);
+  std::fflush(stderr);
+  __builtin_trap();
+}
+
+FloatQuotient float_quotient(float num, float den) {
+  if (!std::isfinite(num) || !std::isfinite(den) || den == 0)
+    fail("float_quotient called with a non-finite value or a zero divisor");
+  FloatQuotient r;
+  if (num == 0) return r;
+  const Split n = split(num);
+  const Split d = split(den);
+  const bool negative = n.negative != d.negative;
+  const int shift = n.exponent - d.exponent;
+  uint128 N = n.mantissa;
+  uint128 D = d.mantissa;
+  if (shift > 100) {  // |q| > 2^(shift - 24) > 2^76
+    r.huge = true;
+    return r;
+  }
+  if (shift < -100) {  // 0 < |q| < 2^(24 - 100): floor 0 (or -1), fraction near 0 (or 1)
+    r.exact = false;
+    r.floor = negative ? -1 : 0;
+    r.half_cmp = negative ? 1 : -1;
+    return r;
+  }
+  if (shift >= 0)
+    N <<= shift;  // < 2^124
+  else
+    D <<= -shift;  // < 2^124
+  const uint128 q = N / D;
+  const uint128 rem = N % D;
+  if (q >> 76) {
+    r.huge = true;
+    return r;
+  }
+  r.floor = static_cast<int128>(q);
+  r.exact = rem == 0;
+  r.half_cmp = 2 * rem < D ? -1 : (2 * rem == D ? 0 : 1);
+  if (negative) {
+    r.floor = -r.floor;
+    if (!r.exact) {
+      r.floor -= 1;  // -(q + f) = -(q + 1) + (1 - f)
+      r.half_cmp = -r.half_cmp;
+    }
+  }
+  return r;
+}
+
+std::optional<int128> round_float_quotient(float num, float den, Rounding rounding) {
+  const FloatQuotient q = float_quotient(num, den);
+  if (q.huge) return std::nullopt;
+  if (q.exact || q.half_cmp < 0) return q.floor;
+  if (q.half_cmp > 0) return q.floor + 1;
+  if (rounding == Rounding::half_to_even) return q.floor % 2 == 0 ? q.floor : q.floor + 1;
+  return q.floor >= 0 ? q.floor + 1 : q.floor;
+}
+
+bool float_within_half_step(int128 q, float num, float den) {
+  const FloatQuotient r = float_quotient(num, den);
+  if (r.huge) return false;
+  if (q == r.floor) return r.exact || r.half_cmp <= 0;
+  if (q == r.floor + 1) return !r.exact && r.half_cmp >= 0;
+  return false;
+}
+
+const std::vector<const Policy*>& fuzzed_policies() {
+  static const std::vector<const Policy*> all = read_fuzzed_policies();
+  return all;
+}
+
+std::vector<const Policy*> policies_for(const std::string& name) {
+  const auto& all = fuzzed_policies();
+  const Policy* named = nullptr;
+  for (const Policy* p : all)
+    if (p->name == name) named = p;
+  if (named == nullptr) return all;
+  std::vector<const Policy*> out{named};
+  for (const Policy* p : all)
+    if (p != named && p->bias_fit == BiasFit::reference_headroom) out.push_back(p);
+  return out;
+}
+
+void hold_to_no_bias_saturation(const std::string& preset) { unexcused_preset() = preset; }
+
+std::int64_t channel_of(const Layout& l, std::size_t i) {
+  return (static_cast<std::int64_t>(i) / l.inner) % l.channels;
+}
+
+Case slice_channel(const Case& c, const Layout& l, std::int64_t ch) {
+  Case s = c;
+  s.weight_shape[l.axis] = 1;
+  s.weights.clear();
+  for (std::size_t i = 0; i < c.weights.size(); ++i)
+    if (channel_of(l, i) == ch) s.weights.push_back(c.weights[i]);
+  s.bias.clear();
+  if (!c.bias.empty()) s.bias.push_back(c.bias[ch]);
+  return s;
+}
+
+std::optional<Result> quantize_and_check(const Policy& p, const Case& c) {
+  try {
+    Result r = quantize(p, c);
+    check_result(p, c, r);
+    return r;
+  } catch (const InputError& e) {
+    if (p.bias_fit == BiasFit::reference_headroom && refusal_justified(p, c, validate(c)))
+      return std::nullopt;
+    fail(p.name + " refused a valid case it could quantize: " + e.what(), &c);
+  }
+}
+
+void check_result(const Policy& p, const Case& c, const Result& r) {
+  Guarantees held = p.guarantees;
+  const bool unexcused = !unexcused_preset().empty() && p.name == unexcused_preset();
+  if (unexcused) held.no_bias_saturation = true;
+  auto broke = [&](const std::string& what) { fail(p.name + ": " + what, &c); };
+
+  const Layout& l = r.layout;
+  const bool per_tensor = p.granularity == Granularity::per_tensor;
+  const std::size_t groups = per_tensor ? 1 : static_cast<std::size_t>(l.channels);
+  if (r.weights.channels.size() != groups || r.weights.q.size() != c.weights.size() ||
+      r.weights.dequantized.size() != c.weights.size() || r.bias.q.size() != c.bias.size() ||
+      r.bias.scale.size() != c.bias.size() || r.bias.saturated.size() != c.bias.size())
+    broke("result sizes do not match the case");
+
+  // Scales and zero points.
+  for (std::size_t g = 0; g < groups; ++g) {
+    const ChannelParams& cp = r.weights.channels[g];
+    if (cp.zero_point < p.qmin || cp.zero_point > p.qmax)
+      broke("channel " + std::to_string(g) + ": zero point outside the integer range");
+    if (held.valid_scales && !(normal_finite(cp.scale) && cp.scale >= p.scale_floor))
+      broke("valid_scales: channel " + std::to_string(g) + " weight scale " + hex(cp.scale));
+  }
+
+  // Weights: integer range always; half-step error inside the nudged range when declared.
+  for (std::size_t i = 0; i < c.weights.size(); ++i) {
+    const std::int64_t ch = channel_of(l, i);
+    const ChannelParams& cp = r.weights.channels[per_tensor ? 0 : ch];
+    const std::int32_t q = r.weights.q[i];
+    if (q < p.qmin || q > p.qmax) broke("weight " + std::to_string(i) + " outside [qmin, qmax]");
+    if (r.weights.dequantized[i] != (double(q) - cp.zero_point) * double(cp.scale))
+      broke("weight " + std::to_string(i) + ": dequantized != (q - zp) * s");
+    if (!held.weight_error_bound) continue;
+    const float x = c.weights[i];
+    const double nmin = (double(p.qmin) - cp.zero_point) * double(cp.scale);
+    const double nmax = (double(p.qmax) - cp.zero_point) * double(cp.scale);
+    if (double(x) < nmin || double(x) > nmax) continue;  // clipped: informational
+    const bool ok = (cp.scale > 0 && std::isfinite(cp.scale))
+                        ? float_within_half_step(int128{q} - cp.zero_point, x, cp.scale)
+                        : q == cp.zero_point;
+    if (!ok)
+      broke("weight_error_bound: element " + std::to_string(i) + " x " + hex(x) + " q " +
+            std::to_string(q) + " zp " + std::to_string(cp.zero_point) + " s " + hex(cp.scale));
+  }
+
+  // Bias.
+  const std::int64_t products = l.per_channel;
+  const int128 room =
+      type_max(p.bias_type) - int128{products} * p.activation_abs_max * weight_magnitude(p);
+  for (std::size_t ch = 0; ch < c.bias.size(); ++ch) {
+    const float b = c.bias[ch];
+    const float s_w = r.weights.channels[per_tensor ? 0 : ch].scale;
+    const float s_b = r.bias.scale[ch];
+    const std::int64_t q = r.bias.q[ch];
+    const std::string where = "bias channel " + std::to_string(ch) + " (b " + hex(b) + ", s_b " +
+                              hex(s_b) + ", q " + std::to_string(q) + ")";
+    const float expect_s_b = c.input_scale * s_w;
+    if (std::memcmp(&s_b, &expect_s_b, 4) != 0) broke(where + ": s_b != float32(s_in * s_w)");
+    if (r.bias.dequantized[ch] != double(q) * double(s_b))
+      broke(where + ": dequantized != q * s_b");
+    if (q < type_min(p.bias_type) || q > type_max(p.bias_type))
+      broke(where + ": outside the bias type");
+
+    // Does the exact quotient fit the type? (s_b = 0 fits only a zero bias; s_b = inf gives 0.)
+    bool fits;
+    std::optional<int128> exact;
+    if (std::isinf(s_b)) {
+      fits = true;
+    } else if (s_b == 0) {
+      fits = b == 0;
+    } else {
+      exact = round_float_quotient(b, s_b, p.rounding);
+      fits = exact && *exact >= type_min(p.bias_type) && *exact <= type_max(p.bias_type);
+    }
+    if (r.bias.saturated[ch] == fits) broke(where + ": saturated flag disagrees with b / s_b");
+
+    const bool hold_saturation = held.no_bias_saturation && !(unexcused && s_b == 0);
+    if (hold_saturation && !fits) broke("no_bias_saturation: " + where);
+    if (held.valid_scales && !normal_finite(s_b)) broke("valid_scales: " + where);
+    if (held.bias_sign_preserved && ((b > 0 && q < 0) || (b < 0 && q > 0) || (b == 0 && q != 0)))
+      broke("bias_sign_preserved: " + where);
+    if (held.bias_error_bound) {
+      const bool within =
+          (s_b > 0 && std::isfinite(s_b)) ? float_within_half_step(q, b, s_b) : (b == 0 && q == 0);
+      if (!within) broke("bias_error_bound: " + where);
+    }
+    if (held.accumulator_headroom && (q < 0 ? -int128{q} : int128{q}) > room)
+      broke("accumulator_headroom: " + where + ", room " + i128(room));
+  }
+
+  // The library's own findings must agree that nothing held is broken.
+  for (const Finding& f : r.findings) {
+    if (unexcused && f.kind == FindingKind::bias_saturated && f.channel >= 0 &&
+        static_cast<std::size_t>(f.channel) < r.bias.scale.size() && r.bias.scale[f.channel] == 0)
+      continue;
+    if (breaks_declared(f, held))
+      broke("library finding " + to_string(f.kind) + " on " + f.tensor + " channel " +
+            std::to_string(f.channel) + " element " + std::to_string(f.element) + ": " + f.message);
+  }
+}
+
+}  // namespace quantcheck::fuzz
