@@ -45,10 +45,14 @@ Result quantize(const Policy& p, const Case& c) {
 
   quantize_weights(p, c, l, params, r.weights, &r.findings);
   r.weights.dequantized.resize(c.weights.size());
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    const std::int64_t ch = (static_cast<std::int64_t>(i) / l.inner) % l.channels;
-    const ChannelParams& cp = params[per_tensor ? 0 : ch];
-    r.weights.dequantized[i] = (static_cast<double>(r.weights.q[i]) - cp.zero_point) * cp.scale;
+  const std::int64_t n = static_cast<std::int64_t>(c.weights.size());
+  for (std::int64_t base = 0; base < n; base += l.channels * l.inner) {
+    for (std::int64_t ch = 0; ch < l.channels; ++ch) {
+      const ChannelParams& cp = params[per_tensor ? 0 : ch];
+      for (std::int64_t i = base + ch * l.inner; i < base + (ch + 1) * l.inner; ++i)
+        r.weights.dequantized[i] =
+            (static_cast<double>(r.weights.q[i]) - cp.zero_point) * double(cp.scale);
+    }
   }
   for (std::size_t g = 0; g < params.size(); ++g) {
     if (!is_valid_scale(params[g].scale, p.scale_floor))

@@ -16,6 +16,7 @@
 
 #include "quantcheck/error.hpp"
 #include "quantcheck/quantize.hpp"
+#include "simd_kernels.hpp"
 
 namespace quantcheck {
 namespace {
@@ -184,10 +185,18 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
     cp.range_min = std::numeric_limits<float>::infinity();
     cp.range_max = -std::numeric_limits<float>::infinity();
   }
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    const std::int64_t g = per_tensor ? 0 : (static_cast<std::int64_t>(i) / l.inner) % l.channels;
-    params[g].range_min = std::min(params[g].range_min, c.weights[i]);
-    params[g].range_max = std::max(params[g].range_max, c.weights[i]);
+  // A channel's elements are runs of `inner` values, one run every channels * inner.
+  const std::int64_t n = static_cast<std::int64_t>(c.weights.size());
+  for (std::int64_t base = 0; base < n; base += l.channels * l.inner) {
+    for (std::int64_t ch = 0; ch < l.channels; ++ch) {
+      ChannelParams& cp = params[per_tensor ? 0 : ch];
+      const float* x = c.weights.data() + base + ch * l.inner;
+      if (detail::min_max_run_simd(x, l.inner, &cp.range_min, &cp.range_max)) continue;
+      for (std::int64_t j = 0; j < l.inner; ++j) {
+        cp.range_min = x[j] < cp.range_min ? x[j] : cp.range_min;
+        cp.range_max = x[j] > cp.range_max ? x[j] : cp.range_max;
+      }
+    }
   }
 
   const float s_in = c.input_scale;

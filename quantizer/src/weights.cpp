@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "quantcheck/quantize.hpp"
+#include "simd_kernels.hpp"
 
 namespace quantcheck {
 namespace {
@@ -102,6 +103,38 @@ inline bool check_one(const Step& st, float x, std::int32_t q, FindingKind* kind
   return false;
 }
 
+// The exact, half-away-from-zero path of the reference policy, fast: the
+// double estimate v = x * (1/s) is within 2^-51 |v| of x/s (two roundings of
+// 2^-53), so its rounding is the exact one unless v lies that close to a
+// tie. Elements near a tie (about one in 10^10) are redone exactly with a
+// double division, whose rounding is exact for two floats (see quantize_one).
+// Returns false when the run had any.
+inline bool quantize_run_exact(const Policy& p, const Step& st, const float* x, std::int32_t* q,
+                               std::int64_t count) {
+  const double inv = 1.0 / st.scale_d;
+  const double lo = static_cast<double>(p.qmin) - st.zp - 1;
+  const double hi = static_cast<double>(p.qmax) - st.zp + 1;
+  const double window = (static_cast<double>(p.qmax) - p.qmin + 2) * 0x1p-50;
+  const std::int32_t zp = st.zp, qmin = p.qmin, qmax = p.qmax;
+  int near_tie = 0;
+  for (std::int64_t j = 0; j < count; ++j) {
+    double v = static_cast<double>(x[j]) * inv;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    const std::int32_t t = static_cast<std::int32_t>(v);  // in range after the clamp
+    const double f = v - static_cast<double>(t);
+    const double af = f < 0 ? -f : f;
+    const std::int32_t away = v > 0 ? 1 : -1;
+    std::int32_t r = t + (af >= 0.5 ? away : 0) + zp;
+    r = r < qmin ? qmin : r;
+    r = r > qmax ? qmax : r;
+    q[j] = r;
+    const double d = af - 0.5;
+    near_tie |= (d < window) & (d > -window);
+  }
+  return near_tie == 0;
+}
+
 template <WeightArithmetic A, Rounding R, bool OffsetForm>
 void run(const Policy& p, const Case& c, const Layout& l, const std::vector<ChannelParams>& params,
          WeightResult& out, std::vector<Finding>* findings) {
@@ -134,6 +167,25 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
     for (std::int64_t ch = 0; ch < channels; ++ch) {
       const Step& st = steps[per_tensor ? 0 : ch];
       const std::int64_t begin = base + ch * inner;
+      if constexpr (A == WeightArithmetic::exact && R == Rounding::half_away_from_zero &&
+                    !OffsetForm) {
+        if (detail::exact_round_run_simd(x + begin, q + begin, inner, st.scale, st.zp, p.qmin,
+                                         p.qmax)) {
+          // done, exactly
+        } else
+          for (std::int64_t j = begin; j < begin + inner; j += 64) {
+            const std::int64_t len = std::min<std::int64_t>(64, begin + inner - j);
+            if (!quantize_run_exact(p, st, x + j, q + j, len))
+              for (std::int64_t k = j; k < j + len; ++k)
+                q[k] = quantize_one<A, R, OffsetForm>(p, st, x[k]);
+          }
+        // Exact rounding keeps every element inside the nudged range within
+        // half a step, with the sign of x; only clipping can show.
+        const ChannelParams& cp = params[per_tensor ? 0 : ch];
+        if (findings && (cp.range_min < st.nmin || cp.range_max > st.nmax))
+          record(begin, begin + inner, 1);
+        continue;
+      }
       bool suspect = false;
       for (std::int64_t j = begin; j < begin + inner; ++j) {
         q[j] = quantize_one<A, R, OffsetForm>(p, st, x[j]);
@@ -165,6 +217,8 @@ void dispatch_form(const Policy& p, const Case& c, const Layout& l,
 }
 
 }  // namespace
+
+void set_simd_enabled(bool enabled) { detail::set_simd_enabled(enabled); }
 
 void quantize_weights(const Policy& p, const Case& c, const Layout& l,
                       const std::vector<ChannelParams>& params, WeightResult& out,
