@@ -63,13 +63,6 @@ Case case_from_bytes(FuzzedDataProvider& in) {
   return c;
 }
 
-#ifdef QUANTCHECK_FUZZ_UNEXCUSED
-const bool held = [] {
-  quantcheck::fuzz::hold_to_no_bias_saturation(QUANTCHECK_FUZZ_UNEXCUSED);
-  return true;
-}();
-#endif
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

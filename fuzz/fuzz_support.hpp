@@ -65,4 +65,13 @@ std::int64_t channel_of(const Layout& l, std::size_t i);
 // A copy of c holding only output channel ch (dimension `axis` becomes 1).
 Case slice_channel(const Case& c, const Layout& l, std::int64_t ch);
 
+// A target compiled with -DQUANTCHECK_FUZZ_UNEXCUSED="<preset>" holds that
+// preset to no_bias_saturation from its first input on.
+#ifdef QUANTCHECK_FUZZ_UNEXCUSED
+inline const bool unexcused_hold_installed = [] {
+  hold_to_no_bias_saturation(QUANTCHECK_FUZZ_UNEXCUSED);
+  return true;
+}();
+#endif
+
 }  // namespace quantcheck::fuzz

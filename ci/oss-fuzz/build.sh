@@ -1,0 +1,71 @@
+#!/bin/bash -eu
+# OSS-Fuzz / ClusterFuzzLite build of quantcheck's fuzz targets.
+#
+# Uses only the OSS-Fuzz environment: $CC $CXX $CFLAGS $CXXFLAGS
+# $LIB_FUZZING_ENGINE $OUT $SRC (and $WORK for scratch). Compiles the
+# libraries the targets test straight from their sources (no CMake, so none of
+# the test-only dependencies are needed), links each fuzz/fuzz_<api>.cpp with
+# the engine, and puts into $OUT, per target: the binary,
+# <target>_seed_corpus.zip, <target>.dict and <target>.options.
+# ci/test-oss-fuzz-build.sh runs this file locally with local values.
+QC="${QUANTCHECK_SRC:-$SRC/quantcheck}"
+WORK="${WORK:-$(mktemp -d)}"
+GEN="$WORK/quantcheck-generated"
+OBJ="$WORK/quantcheck-obj"
+mkdir -p "$GEN/quantcheck/model" "$OBJ" "$OUT"
+
+# flatbuffers: the v2.0.8 checkout of the Dockerfile, else the system's.
+if [ -d "$SRC/flatbuffers/include" ]; then
+  FB_INCLUDE="$SRC/flatbuffers/include"
+  if [ ! -x "$SRC/flatbuffers/build/flatc" ]; then
+    # flatc is a build tool: built without the fuzzing flags.
+    (cd "$SRC/flatbuffers" && CFLAGS= CXXFLAGS= cmake -S . -B build -G Ninja \
+      -DCMAKE_BUILD_TYPE=Release -DFLATBUFFERS_BUILD_TESTS=OFF \
+      -DFLATBUFFERS_BUILD_FLATLIB=OFF -DFLATBUFFERS_BUILD_FLATHASH=OFF >/dev/null &&
+      ninja -C build flatc >/dev/null)
+  fi
+  FLATC="$SRC/flatbuffers/build/flatc"
+else
+  FB_INCLUDE=/usr/include
+  FLATC="$(command -v flatc)"
+fi
+JSON_INCLUDE=/usr/include
+[ -d "$SRC/json/single_include" ] && JSON_INCLUDE="$SRC/json/single_include"
+
+"$FLATC" --cpp --scoped-enums -o "$GEN" "$QC/fuzz/schema/case.fbs"
+have_model=0
+if [ -f "$QC/model/schema/model.fbs" ] && [ -d "$QC/model/src/checks" ]; then
+  "$FLATC" --cpp --gen-mutable -o "$GEN/quantcheck/model" "$QC/model/schema/model.fbs"
+  have_model=1
+fi
+
+INCLUDES=(-I"$QC/quantizer/include" -I"$QC/fuzz/casefile/include" -I"$QC/fuzz"
+          -I"$QC/model/include" -I"$GEN" -isystem "$FB_INCLUDE" -isystem "$JSON_INCLUDE")
+FLAGS=($CXXFLAGS -std=c++20 "${INCLUDES[@]}")
+
+# The libraries under test, one object per source file.
+sources=("$QC"/quantizer/src/*.cpp "$QC"/fuzz/casefile/casefile.cpp
+         "$QC"/fuzz/fuzz_support.cpp "$QC"/fuzz/case_mutator.cpp)
+if [ $have_model = 1 ]; then sources+=("$QC"/model/src/*.cpp "$QC"/model/src/checks/*.cpp); fi
+objects=()
+for src in "${sources[@]}"; do
+  obj="$OBJ/$(echo "${src#$QC/}" | tr '/' '_').o"
+  $CXX "${FLAGS[@]}" -I"$(dirname "$src")" -c "$src" -o "$obj"
+  objects+=("$obj")
+done
+rm -f "$OBJ/libquantcheck_fuzz.a"
+ar rcs "$OBJ/libquantcheck_fuzz.a" "${objects[@]}"
+
+targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential)
+[ $have_model = 1 ] && targets+=(fuzz_model)
+for t in "${targets[@]}"; do
+  $CXX "${FLAGS[@]}" "$QC/fuzz/$t.cpp" "$OBJ/libquantcheck_fuzz.a" $LIB_FUZZING_ENGINE -o "$OUT/$t"
+  # Seeds: the target's corpus, plus the named regression cases for the case-file targets.
+  rm -f "$OUT/${t}_seed_corpus.zip"
+  seeds=("$QC/corpus/$t"/*)
+  case "$t" in fuzz_case_flatbuffer | fuzz_differential) seeds+=("$QC"/corpus/regression/*.qcase) ;; esac
+  zip -q -j "$OUT/${t}_seed_corpus.zip" "${seeds[@]}"
+  cp "$QC/fuzz/$t.dict" "$QC/fuzz/$t.options" "$OUT/"
+done
+# The unexcused build (the seed-era luci preset held to no_bias_saturation) is
+# a measurement tool, not a continuous target: it crashes by design.
