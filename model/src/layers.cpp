@@ -36,8 +36,8 @@ std::optional<Operand> trace_constant(const ModelFile& m, std::uint32_t sg, std:
     return Operand{t, t, -1};
   const std::int32_t p = producer[static_cast<std::size_t>(t)];
   if (p < 0) return std::nullopt;
-  const fb::Operator& op = *m.model().subgraphs()->Get(sg)->operators()->Get(
-      static_cast<flatbuffers::uoffset_t>(p));
+  const fb::Operator& op =
+      *m.model().subgraphs()->Get(sg)->operators()->Get(static_cast<flatbuffers::uoffset_t>(p));
   if (m.op_code(op) != kDequantize || !op.inputs() || op.inputs()->size() < 1) return std::nullopt;
   const std::int32_t src = op.inputs()->Get(0);
   if (src < 0 || m.tensor_data(m.tensor(sg, src)).empty()) return std::nullopt;
@@ -85,7 +85,9 @@ std::vector<Layer> find_layers(const ModelFile& m) {
       if (!filter) continue;  // run-time weights (e.g. a matmul of activations): nothing to audit
       l.filter = *filter;
       const fb::Tensor& ft = m.tensor(sg, l.filter.tensor);
-      l.name = ft.name() ? ft.name()->str() : where;
+      // Converters name the filter constant after the layer ("conv2d_39/Conv2D").
+      const fb::Tensor& named = m.tensor(sg, l.filter.data_tensor);
+      l.name = named.name() ? named.name()->str() : where;
       l.filter_shape = shape_of(ft);
       const std::size_t rank = *kind == OpKind::fully_connected ? 2 : 4;
       if (l.filter_shape.size() != rank)

@@ -75,8 +75,7 @@ ModelFile ModelFile::open(const std::string& path) {
 
   // The flatbuffer part of a file lies in its first 2 GiB (larger models keep
   // their constants after it, through Buffer.offset/size).
-  const std::size_t fb_size =
-      std::min<std::size_t>(bytes.size(), FLATBUFFERS_MAX_BUFFER_SIZE - 1);
+  const std::size_t fb_size = std::min<std::size_t>(bytes.size(), FLATBUFFERS_MAX_BUFFER_SIZE - 1);
   flatbuffers::Verifier verifier(bytes.data(), fb_size, /*max_depth=*/64,
                                  /*max_tables=*/50'000'000);
   if (!verifier.VerifyBuffer<fb::Model>(nullptr))
@@ -156,8 +155,7 @@ void ModelFile::check_meaning() const {
                              bool optional_allowed) {
       if (!v) return;
       for (const std::int32_t i : *v)
-        if (!((optional_allowed && i == -1) ||
-              (i >= 0 && static_cast<std::size_t>(i) < n_tensors)))
+        if (!((optional_allowed && i == -1) || (i >= 0 && static_cast<std::size_t>(i) < n_tensors)))
           fail(where + " " + what + ": tensor index " + std::to_string(i) + " out of range (" +
                std::to_string(n_tensors) + " tensors)");
     };

@@ -40,15 +40,15 @@ Offset<fb::QuantizationParameters> build_quantization(flatbuffers::FlatBufferBui
 }
 
 Offset<fb::Tensor> build_tensor(flatbuffers::FlatBufferBuilder& b, const Embedded& e,
-                                const fb::Tensor& t, const TensorEdit& edit,
-                                std::uint32_t buffer) {
+                                const fb::Tensor& t, const TensorEdit& edit, std::uint32_t buffer) {
   const Offset<fb::QuantizationParameters> quant =
       edit.quantization ? build_quantization(b, *edit.quantization) : e.ref(t.quantization());
+  const auto name = edit.name ? b.CreateString(*edit.name) : e.ref(t.name());
   fb::TensorBuilder tb(b);
   tb.add_shape(e.ref(t.shape()));
   tb.add_type(edit.type ? static_cast<fb::TensorType>(*edit.type) : t.type());
   tb.add_buffer(buffer);
-  tb.add_name(e.ref(t.name()));
+  tb.add_name(name);
   tb.add_quantization(quant);
   tb.add_is_variable(t.is_variable());
   tb.add_sparsity(e.ref(t.sparsity()));
@@ -109,8 +109,7 @@ std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& ed
     const auto first_edit = edits.tensors.lower_bound({sg, -1});
     const bool tensors_changed = first_edit != edits.tensors.end() && first_edit->first.first == sg;
     const auto first_removed = edits.removed_ops.lower_bound({sg, 0});
-    const bool ops_changed =
-        first_removed != edits.removed_ops.end() && first_removed->first == sg;
+    const bool ops_changed = first_removed != edits.removed_ops.end() && first_removed->first == sg;
     if (!tensors_changed && !ops_changed) {
       subgraphs.push_back(e.ref(&g));
       continue;

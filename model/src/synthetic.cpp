@@ -118,15 +118,15 @@ std::vector<std::uint8_t> build_synthetic_model(const std::vector<SyntheticLayer
     }
     const std::int32_t in = w.add_tensor(in_shape, fb::TensorType_FLOAT32, 0, name + "/input");
     const std::int32_t filter = w.add_constant(f, l.weights, name + "/weights");
-    const std::int32_t bias = l.bias.empty()
-                                  ? -1
-                                  : w.add_constant({channels}, l.bias, name + "/bias");
+    const std::int32_t bias =
+        l.bias.empty() ? -1 : w.add_constant({channels}, l.bias, name + "/bias");
     const std::int32_t out = w.add_tensor(out_shape, fb::TensorType_FLOAT32, 0, name + "/output");
     const auto op_in = b.CreateVector(std::vector<std::int32_t>{in, filter, bias});
     const auto op_out = b.CreateVector(std::vector<std::int32_t>{out});
     switch (l.kind) {
       case OpKind::fully_connected:
-        w.ops.push_back(fb::CreateOperator(b, 2, op_in, op_out, fb::BuiltinOptions_FullyConnectedOptions,
+        w.ops.push_back(fb::CreateOperator(b, 2, op_in, op_out,
+                                           fb::BuiltinOptions_FullyConnectedOptions,
                                            fb::CreateFullyConnectedOptions(b).Union()));
         break;
       case OpKind::conv2d:
@@ -134,9 +134,9 @@ std::vector<std::uint8_t> build_synthetic_model(const std::vector<SyntheticLayer
                                            fb::CreateConv2DOptions(b, 0, 1, 1).Union()));
         break;
       case OpKind::depthwise_conv2d:
-        w.ops.push_back(fb::CreateOperator(b, 1, op_in, op_out,
-                                           fb::BuiltinOptions_DepthwiseConv2DOptions,
-                                           fb::CreateDepthwiseConv2DOptions(b, 0, 1, 1, 1).Union()));
+        w.ops.push_back(
+            fb::CreateOperator(b, 1, op_in, op_out, fb::BuiltinOptions_DepthwiseConv2DOptions,
+                               fb::CreateDepthwiseConv2DOptions(b, 0, 1, 1, 1).Union()));
         break;
     }
     w.inputs.push_back(in);

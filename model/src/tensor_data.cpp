@@ -152,8 +152,9 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
       const std::int64_t channels = static_cast<std::int64_t>(q.scale.size());
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t c =
-            channels > 1 ? static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner) % channels)
-                         : 0;
+            channels > 1
+                ? static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner) % channels)
+                : 0;
         // In double: a hostile zero point must not overflow an int64 subtraction.
         out[i] = static_cast<float>(
             static_cast<double>(q.scale[c]) *

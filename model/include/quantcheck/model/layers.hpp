@@ -33,12 +33,12 @@ struct Layer {
   std::uint32_t subgraph = 0;
   std::uint32_t op_index = 0;
   OpKind kind = OpKind::conv2d;
-  std::string name;           // the filter tensor's name (what converters name the layer by)
-  std::int32_t input = -1;    // the activation tensor (-1 when absent)
+  std::string name;         // the filter constant's name (what converters name the layer by)
+  std::int32_t input = -1;  // the activation tensor (-1 when absent)
   Operand filter;
   std::optional<Operand> bias;
   std::vector<std::int64_t> filter_shape;
-  int channel_axis = 0;       // 0 (CONV_2D, FULLY_CONNECTED) or 3 (DEPTHWISE_CONV_2D)
+  int channel_axis = 0;  // 0 (CONV_2D, FULLY_CONNECTED) or 3 (DEPTHWISE_CONV_2D)
 };
 
 // Every CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED op whose filter is a

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -22,9 +23,10 @@
 namespace quantcheck::model {
 
 struct TensorEdit {
-  std::optional<std::int8_t> type;                   // new TensorType
-  std::optional<std::vector<std::uint8_t>> data;     // new constant bytes (a new buffer)
-  std::optional<Quantization> quantization;          // new parameters (empty: none)
+  std::optional<std::int8_t> type;                // new TensorType
+  std::optional<std::vector<std::uint8_t>> data;  // new constant bytes (a new buffer)
+  std::optional<Quantization> quantization;       // new parameters (empty: none)
+  std::optional<std::string> name;                // new name
 };
 
 struct ModelEdits {
@@ -33,8 +35,7 @@ struct ModelEdits {
 };
 
 // The bytes of the edited model, with the identifier of `format`.
-std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& edits,
-                                        Format format);
+std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& edits, Format format);
 
 template <typename T>
 std::vector<std::uint8_t> to_bytes(const std::vector<T>& v) {

@@ -1,0 +1,134 @@
+// Text, JSON and Markdown forms of a VerifyReport.
+#include <iomanip>
+#include <sstream>
+
+#include "quantcheck/model/report.hpp"
+
+namespace quantcheck::model {
+namespace {
+
+std::string g(double v, int precision = 6) {
+  std::ostringstream o;
+  o << std::setprecision(precision) << v;
+  return o.str();
+}
+
+}  // namespace
+
+nlohmann::json to_json(const VerifyReport& r) {
+  nlohmann::json j;
+  j["model"] = r.path;
+  j["format"] = to_string(r.format);
+  if (!r.float_path.empty()) j["float_model"] = r.float_path;
+  j["quantized_layers"] = r.quantized_layers;
+  j["float_layers"] = r.float_layers;
+  j["channels"] = r.channels;
+  j["dead_channels"] = r.dead_channels;
+  j["max_abs_bias"] = r.max_abs_bias;
+  j["min_weight_scale"] = r.min_weight_scale;
+  auto& f = j["findings"] = nlohmann::json::array();
+  for (const VerifyFinding& x : r.findings)
+    f.push_back({{"kind", x.kind},
+                 {"layer", x.layer},
+                 {"operator", x.op_index},
+                 {"channel", x.channel},
+                 {"message", x.message}});
+  auto& layers = j["layers"] = nlohmann::json::array();
+  for (const VerifyLayer& v : r.layers) {
+    nlohmann::json lj{{"subgraph", v.layer.subgraph},
+                      {"operator", v.layer.op_index},
+                      {"op", builtin_name(v.layer.kind)},
+                      {"name", v.layer.name},
+                      {"filter_shape", v.layer.filter_shape},
+                      {"quantized", v.quantized},
+                      {"channels", v.channels}};
+    if (v.quantized) {
+      lj["weight_type"] = v.weight_type;
+      lj["bias_type"] = v.bias_type;
+      lj["input_type"] = v.input_type;
+      lj["per_channel"] = v.per_channel;
+      lj["input_scale"] = v.input_scale;
+      lj["input_zero_point"] = v.input_zero_point;
+      lj["min_weight_scale"] = v.min_weight_scale;
+      lj["max_abs_bias"] = v.max_abs_bias;
+      lj["headroom"] = v.headroom;
+      lj["zero_channels"] = v.zero_channels;
+      auto& dead = lj["dead_channels"] = nlohmann::json::array();
+      for (const DeadChannel& d : v.dead)
+        dead.push_back({{"channel", d.channel},
+                        {"weight_scale", d.weight_scale},
+                        {"bias_q", d.bias_q},
+                        {"bias_dequantized", d.bias_dequantized}});
+      if (v.max_weight_error) lj["max_weight_error"] = *v.max_weight_error;
+      if (v.max_bias_error) lj["max_bias_error"] = *v.max_bias_error;
+    } else {
+      lj["zero_channels"] = v.zero_channels;
+    }
+    layers.push_back(std::move(lj));
+  }
+  return j;
+}
+
+std::string to_text(const VerifyReport& r) {
+  std::ostringstream o;
+  o << r.path << " (" << identifier(r.format) << "): " << r.quantized_layers
+    << " quantized layers, " << r.float_layers << " float layers, " << r.channels << " channels\n";
+  if (r.quantized_layers)
+    o << "dead channels " << r.dead_channels << ", largest |bias| " << r.max_abs_bias
+      << ", smallest weight scale " << g(r.min_weight_scale) << "\n";
+  o << "\n"
+    << std::left << std::setw(6) << "op" << std::setw(18) << "kind" << std::setw(7) << "type"
+    << std::right << std::setw(9) << "channels" << std::setw(6) << "dead" << std::setw(6) << "zero"
+    << std::setw(13) << "max|bias|" << std::setw(13) << "min s_w" << std::setw(14) << "headroom"
+    << std::setw(12) << "w err" << std::setw(12) << "b err"
+    << "  name\n";
+  for (const VerifyLayer& v : r.layers) {
+    o << std::left << std::setw(6) << v.layer.op_index << std::setw(18)
+      << builtin_name(v.layer.kind) << std::setw(7) << (v.quantized ? v.weight_type : "float")
+      << std::right << std::setw(9) << v.channels << std::setw(6)
+      << static_cast<std::int64_t>(v.dead.size()) << std::setw(6) << v.zero_channels
+      << std::setw(13) << v.max_abs_bias << std::setw(13) << g(v.min_weight_scale, 4)
+      << std::setw(14) << g(v.headroom, 4) << std::setw(12)
+      << (v.max_weight_error ? g(*v.max_weight_error, 3) : "-") << std::setw(12)
+      << (v.max_bias_error ? g(*v.max_bias_error, 3) : "-") << "  " << v.layer.name << "\n";
+  }
+  o << "(dead: per-channel quantized channels whose weights are all the zero point; zero: "
+       "all-zero float channels, or all at a per-tensor zero point)\n\n";
+  for (const VerifyLayer& v : r.layers)
+    for (const DeadChannel& d : v.dead)
+      o << "dead channel: layer " << v.layer.op_index << " ch " << d.channel << " (s_w "
+        << g(d.weight_scale) << ", bias " << d.bias_q << " = " << g(d.bias_dequantized, 17)
+        << ")\n";
+  for (const VerifyFinding& f : r.findings)
+    o << "finding " << f.kind << ": layer " << f.op_index << " " << f.layer
+      << (f.channel >= 0 ? " ch " + std::to_string(f.channel) : std::string()) << ": " << f.message
+      << "\n";
+  o << r.findings.size() << " findings\n";
+  return o.str();
+}
+
+std::string to_markdown(const VerifyReport& r) {
+  std::ostringstream o;
+  o << "# quantcheck verify: `" << r.path << "`\n\n"
+    << r.quantized_layers << " quantized layers, " << r.float_layers << " float layers, "
+    << r.channels << " channels, " << r.dead_channels << " dead channels, largest |bias| "
+    << r.max_abs_bias << ".\n\n"
+    << "| op | kind | type | channels | dead | zero | max abs bias | min weight scale | headroom | "
+       "weight error | bias error | name |\n"
+    << "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+  for (const VerifyLayer& v : r.layers)
+    o << "| " << v.layer.op_index << " | " << builtin_name(v.layer.kind) << " | "
+      << (v.quantized ? v.weight_type : "float") << " | " << v.channels << " | " << v.dead.size()
+      << " | " << v.zero_channels << " | " << v.max_abs_bias << " | " << g(v.min_weight_scale, 4)
+      << " | " << g(v.headroom, 4) << " | " << (v.max_weight_error ? g(*v.max_weight_error, 3) : "")
+      << " | " << (v.max_bias_error ? g(*v.max_bias_error, 3) : "") << " | `" << v.layer.name
+      << "` |\n";
+  o << "\n## Findings (" << r.findings.size() << ")\n\n";
+  for (const VerifyFinding& f : r.findings)
+    o << "- **" << f.kind << "** layer " << f.op_index << " `" << f.layer << "`"
+      << (f.channel >= 0 ? " channel " + std::to_string(f.channel) : std::string()) << ": "
+      << f.message << "\n";
+  return o.str();
+}
+
+}  // namespace quantcheck::model

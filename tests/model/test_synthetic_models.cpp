@@ -1,0 +1,188 @@
+// Models written by build_synthetic_model: every way weights are stored
+// (FLOAT32, FLOAT16 through DEQUANTIZE, external Buffer.offset/size, circle)
+// reads back exactly; rewrite_model keeps what it does not change; and the
+// per-channel "smallest input scale" is the exact boundary.
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <cmath>
+
+#include "model_test_support.hpp"
+#include "quantcheck/model/check.hpp"
+#include "quantcheck/model/layers.hpp"
+#include "quantcheck/model/rewrite.hpp"
+#include "quantcheck/model/synthetic.hpp"
+#include "quantcheck/model/tensor_data.hpp"
+#include "quantcheck/presets.hpp"
+
+namespace quantcheck::model {
+namespace {
+
+using testing::write_temp;
+
+std::vector<SyntheticLayer> three_layers() {
+  std::vector<SyntheticLayer> v(3);
+  v[0].kind = OpKind::conv2d;
+  v[0].filter_shape = {4, 3, 3, 2};
+  v[1].kind = OpKind::depthwise_conv2d;
+  v[1].filter_shape = {1, 3, 3, 5};
+  v[2].kind = OpKind::fully_connected;
+  v[2].filter_shape = {6, 7};
+  for (auto& l : v) {
+    std::int64_t n = 1;
+    for (auto d : l.filter_shape) n *= d;
+    for (std::int64_t i = 0; i < n; ++i) l.weights.push_back(0.01f * float(i % 17) - 0.07f);
+    const std::int64_t channels =
+        l.kind == OpKind::depthwise_conv2d ? l.filter_shape[3] : l.filter_shape[0];
+    for (std::int64_t c = 0; c < channels; ++c) l.bias.push_back(0.5f - 0.25f * float(c));
+  }
+  return v;
+}
+
+void expect_reads_back(const ModelFile& m, const std::vector<SyntheticLayer>& want,
+                       bool through_half) {
+  const auto layers = find_layers(m);
+  ASSERT_EQ(layers.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(layers[i].kind, want[i].kind);
+    EXPECT_EQ(layers[i].filter_shape, want[i].filter_shape);
+    EXPECT_EQ(layers[i].filter.dequantize_op >= 0, through_half);
+    EXPECT_EQ(layers[i].channel_axis, want[i].kind == OpKind::depthwise_conv2d ? 3 : 0);
+    const auto w = filter_values(m, layers[i]);
+    const auto b = bias_values(m, layers[i]);
+    ASSERT_EQ(w.size(), want[i].weights.size());
+    ASSERT_EQ(b.size(), want[i].bias.size());
+    for (std::size_t k = 0; k < w.size(); ++k)
+      EXPECT_EQ(w[k], through_half ? half_to_float(float_to_half(want[i].weights[k]))
+                                   : want[i].weights[k]);
+    for (std::size_t k = 0; k < b.size(); ++k)
+      EXPECT_EQ(b[k],
+                through_half ? half_to_float(float_to_half(want[i].bias[k])) : want[i].bias[k]);
+  }
+}
+
+TEST(SyntheticModel, Float32ConstantsReadBack) {
+  const auto layers = three_layers();
+  const auto m = ModelFile::open(write_temp("f32.tflite", build_synthetic_model(layers)));
+  EXPECT_EQ(m.format(), Format::tflite);
+  expect_reads_back(m, layers, false);
+}
+
+TEST(SyntheticModel, Float16ThroughDequantizeReadsBackExactly) {
+  const auto layers = three_layers();
+  SyntheticOptions o;
+  o.float16_through_dequantize = true;
+  const auto m = ModelFile::open(write_temp("f16.tflite", build_synthetic_model(layers, o)));
+  expect_reads_back(m, layers, true);
+}
+
+TEST(SyntheticModel, ExternalBufferDataReadsBack) {
+  const auto layers = three_layers();
+  SyntheticOptions o;
+  o.external_data = true;
+  const auto bytes = build_synthetic_model(layers, o);
+  const auto m = ModelFile::open(write_temp("external.tflite", bytes));
+  // The constants really are outside the flatbuffer: some buffer has offset > 1.
+  bool external = false;
+  for (const fb::Buffer* b : *m.model().buffers()) external |= b->offset() > 1;
+  EXPECT_TRUE(external);
+  expect_reads_back(m, layers, false);
+}
+
+TEST(SyntheticModel, CircleIdentifierIsRecognised) {
+  const auto layers = three_layers();
+  SyntheticOptions o;
+  o.format = Format::circle;
+  const auto bytes = build_synthetic_model(layers, o);
+  EXPECT_EQ(std::string(bytes.begin() + 4, bytes.begin() + 8), "CIR0");
+  const auto m = ModelFile::open(write_temp("model.circle", bytes));
+  EXPECT_EQ(m.format(), Format::circle);
+  expect_reads_back(m, layers, false);
+}
+
+TEST(Rewrite, NoEditsKeepsEveryLayerAndCanChangeTheIdentifier) {
+  const auto layers = three_layers();
+  for (const bool half : {false, true})
+    for (const bool external : {false, true}) {
+      SyntheticOptions o;
+      o.float16_through_dequantize = half;
+      o.external_data = external;
+      const auto m = ModelFile::open(write_temp("orig.tflite", build_synthetic_model(layers, o)));
+      const auto copy = rewrite_model(m, {}, Format::circle);
+      const auto c = ModelFile::open(write_temp("copy.circle", copy));
+      EXPECT_EQ(c.format(), Format::circle);
+      expect_reads_back(c, layers, half);
+    }
+}
+
+TEST(Rewrite, EditedTensorGetsNewDataTypeAndQuantization) {
+  const auto layers = three_layers();
+  SyntheticOptions o;
+  o.float16_through_dequantize = true;
+  o.external_data = true;  // external buffers must be re-pointed into the embedded copy
+  const auto m = ModelFile::open(write_temp("edit.tflite", build_synthetic_model(layers, o)));
+  const auto found = find_layers(m);
+  ModelEdits edits;
+  std::vector<std::int8_t> q(found[2].filter_shape[0] * found[2].filter_shape[1], -3);
+  TensorEdit e;
+  e.type = fb::TensorType_INT8;
+  e.data = to_bytes(q);
+  Quantization qp;
+  qp.scale.assign(6, 0.5f);
+  qp.zero_point.assign(6, 0);
+  e.quantization = qp;
+  edits.tensors[{0, found[2].filter.tensor}] = e;
+  edits.removed_ops.insert({0, static_cast<std::uint32_t>(found[2].filter.dequantize_op)});
+  const auto out =
+      ModelFile::open(write_temp("edited.tflite", rewrite_model(m, edits, Format::tflite)));
+  const auto after = find_layers(out);
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[2].filter.dequantize_op, -1);  // reads the constant directly now
+  const auto w = filter_values(out, after[2]);
+  for (const float x : w) EXPECT_EQ(x, -1.5f);  // 0.5 * (-3 - 0)
+  // The untouched layers still read their FLOAT16 data through DEQUANTIZE.
+  EXPECT_GE(after[0].filter.dequantize_op, 0);
+  EXPECT_EQ(filter_values(out, after[0]), filter_values(m, found[0]));
+  EXPECT_EQ(out.model().subgraphs()->Get(0)->operators()->size(),
+            m.model().subgraphs()->Get(0)->operators()->size() - 1);
+}
+
+// A FULLY_CONNECTED layer whose tiny weights make a PyTorch int8 bias overflow
+// int32 at s_in = 1/127: s_w = FLT_EPSILON (the eps floor), s_b ~ 9.4e-10,
+// 10 / s_b ~ 1.1e10 > 2^31.
+TEST(Check, SmallestInputScaleIsTheExactBoundary) {
+  SyntheticLayer l;
+  l.kind = OpKind::fully_connected;
+  l.filter_shape = {2, 4};
+  l.weights = {1e-7f, -1e-7f, 2e-8f, 0, 0.5f, -0.25f, 0.125f, 0};
+  l.bias = {10.0f, 0.75f};
+  const auto m = ModelFile::open(write_temp("tiny.tflite", build_synthetic_model({l})));
+  const Policy& p = find_preset("pytorch-int8-symmetric");
+  CheckOptions o;
+  o.policies = {p, find_preset("reference")};
+  const CheckReport r = check_model(m, o);
+  ASSERT_EQ(r.layers.size(), 1u);
+  const LayerPolicyResult& py = r.layers[0].results[0];
+  EXPECT_EQ(py.saturated_biases, 1);
+  ASSERT_FALSE(py.channels.empty());
+  const ChannelNote& n = py.channels[0];
+  EXPECT_EQ(n.channel, 0);
+  EXPECT_NE(std::find(n.findings.begin(), n.findings.end(), "bias_saturated"), n.findings.end());
+  // Exact boundary, checked with the quantizer itself: fits at s, not one float below.
+  const auto s = static_cast<float>(n.min_input_scale);
+  bool sat = true;
+  quantize_bias_value(p, 10.0f, s * n.weight_scale, &sat);
+  EXPECT_FALSE(sat);
+  quantize_bias_value(p, 10.0f, std::nextafter(s, 0.0f) * n.weight_scale, &sat);
+  EXPECT_TRUE(sat);
+  EXPECT_NEAR(s, 10.0 / (2147483647.5 * FLT_EPSILON), 1e-6);
+  // The layer's answer is its worst channel's.
+  EXPECT_EQ(py.min_input_scale, n.min_input_scale);
+  EXPECT_EQ(py.min_input_scale_channel, 0);
+  // The reference policy fits its bias at every input scale searched.
+  EXPECT_EQ(r.layers[0].results[1].saturated_biases, 0);
+  EXPECT_EQ(r.layers[0].results[1].min_input_scale, kLeastInputScale);
+}
+
+}  // namespace
+}  // namespace quantcheck::model

@@ -1,0 +1,49 @@
+// `quantcheck verify QMODEL [--float FMODEL] [--json | --markdown]`: audit the
+// quantization parameters stored in a TFLite/circle model (docs/model-checks.md).
+// Exit 1 when there is a finding.
+#include <iostream>
+
+#include "commands.hpp"
+#include "quantcheck/model/report.hpp"
+#include "quantcheck/model/verify.hpp"
+
+namespace quantcheck::cli {
+namespace {
+
+void add_verify_command(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string model, float_model;
+    bool json = false, markdown = false;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "verify",
+      "Audit an already-quantized .tflite/.circle model: scales, zero points, bias "
+      "scales, saturation suspects, dead channels, headroom");
+  cmd->add_option("model", opt->model, "Quantized TFLite (TFL3) or circle (CIR0) model")
+      ->required();
+  cmd->add_option("--float", opt->float_model,
+                  "The float model it came from: weight and bias errors per layer");
+  auto* j = cmd->add_flag("--json", opt->json, "JSON report");
+  auto* m = cmd->add_flag("--markdown", opt->markdown, "Markdown report");
+  j->excludes(m);
+  cmd->callback([opt, &exit_code] {
+    const auto q = model::ModelFile::open(opt->model);
+    std::optional<model::ModelFile> f;
+    if (!opt->float_model.empty()) f.emplace(model::ModelFile::open(opt->float_model));
+    const model::VerifyReport report = model::verify_model(q, f ? &*f : nullptr);
+    if (opt->json)
+      std::cout << model::to_json(report).dump(1) << "\n";
+    else if (opt->markdown)
+      std::cout << model::to_markdown(report);
+    else
+      std::cout << model::to_text(report);
+    exit_code = report.findings.empty() ? 0 : 1;
+  });
+}
+
+}  // namespace
+
+QUANTCHECK_COMMAND(50, add_verify_command);
+
+}  // namespace quantcheck::cli
