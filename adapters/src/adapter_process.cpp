@@ -194,34 +194,29 @@ LineStatus AdapterProcess::read_line(std::string& out,
     if (buffer_.size() > max_bytes) return LineStatus::too_long;
     if (out_fd_ < 0) return LineStatus::closed;
 
-    // Read what is there first; poll only when nothing is.
-    char chunk[65536];
-    const ssize_t n = ::read(out_fd_, chunk, sizeof chunk);
-    if (n > 0) {
-      buffer_.append(chunk, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n == 0) {  // EOF: the child closed stdout or exited; a partial line is missing too
-      close_fd(out_fd_);
-      drain_stderr();
-      return LineStatus::closed;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      close_fd(out_fd_);
-      return LineStatus::closed;
-    }
+    // Wait for output (poll first: the answer is rarely there already, and a
+    // read that finds nothing is one more system call per case).
     pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
     const int nfds = err_fd_ >= 0 ? 2 : 1;
-    const int timeout = poll_timeout(deadline);
-    if (timeout == 0) {
-      drain_stderr();
-      return LineStatus::timeout;
-    }
-    const int r = ::poll(fds, nfds, timeout);
+    const int r = ::poll(fds, nfds, poll_timeout(deadline));
     if (r < 0 && errno != EINTR) return LineStatus::closed;
     if (nfds == 2 && fds[1].revents) drain_stderr();
-    if (r == 0) {
+    if (r > 0 && fds[0].revents) {
+      char chunk[65536];
+      const ssize_t n = ::read(out_fd_, chunk, sizeof chunk);
+      if (n > 0) {
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        // EOF: the child closed stdout or exited; a partial line is missing too
+        close_fd(out_fd_);
+        drain_stderr();
+        return LineStatus::closed;
+      }
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
       drain_stderr();
       return LineStatus::timeout;
     }

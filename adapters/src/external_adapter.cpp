@@ -48,9 +48,10 @@ void ExternalAdapter::fail(AdapterFailure kind, const std::string& message,
   ++total_failures_;
   std::string stderr_tail, exit;
   if (process_) {
-    // Give a dying adapter a moment to finish dying, so the report says how.
-    exit = process_->close(kind == AdapterFailure::died ? options_.exit_grace
-                                                        : std::chrono::milliseconds(0));
+    // Give a dying adapter a moment to finish dying, so the report says how (a
+    // hanging one has had its time already).
+    exit = process_->close(kind == AdapterFailure::timeout ? std::chrono::milliseconds(0)
+                                                           : options_.exit_grace);
     if (kind != AdapterFailure::died && exit.rfind("did not exit", 0) == 0) exit = "killed";
     stderr_tail = last_lines(process_->stderr_tail());
     process_.reset();

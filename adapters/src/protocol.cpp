@@ -81,15 +81,6 @@ float read_float(const json& v, const std::string& where) {
   throw InputError(where + ": expected a number or \"nan\"/\"inf\"/\"-inf\", got " + v.dump());
 }
 
-const json& need_array(const json& j, const char* key, const std::string& where, std::size_t size) {
-  const json& v = need(j, key, where);
-  if (!v.is_array()) throw InputError(where + "." + key + ": expected an array");
-  if (v.size() != size)
-    throw InputError(where + "." + key + ": " + std::to_string(v.size()) + " values, expected " +
-                     std::to_string(size));
-  return v;
-}
-
 WeightType weight_type_from(const std::string& s, const std::string& where) {
   if (s == "int8") return WeightType::int8;
   if (s == "uint8") return WeightType::uint8;
@@ -286,100 +277,6 @@ AdapterInfo parse_handshake(const std::string& line) {
     info.modes.push_back(std::move(mode));
   }
   return info;
-}
-
-bool parse_adapter_result(const std::string& line, std::uint64_t id, const Case& c, const Layout& l,
-                          const AdapterMode& mode, Result& r, std::string* rejection) {
-  json j;
-  try {
-    j = json::parse(line);
-  } catch (const json::parse_error& e) {
-    throw InputError(std::string("not JSON: ") + e.what());
-  }
-  if (!j.is_object()) throw InputError("expected a JSON object");
-  const json& got_id = need(j, "id", "response");
-  if (!got_id.is_null() && !(got_id.is_number_integer() && got_id.get<std::uint64_t>() == id))
-    throw InputError("response id " + got_id.dump() + " answers another request (expected " +
-                     std::to_string(id) + ")");
-  if (const auto it = j.find("error"); it != j.end()) {
-    *rejection = it->is_string() ? it->get<std::string>() : it->dump();
-    return false;
-  }
-  if (got_id.is_null()) throw InputError("response id is null but it is not an error");
-
-  const std::size_t groups =
-      mode.granularity == Granularity::per_tensor ? 1 : static_cast<std::size_t>(l.channels);
-  const json& w = need(j, "weights", "response");
-  const json& scale = need_array(w, "scale", "weights", groups);
-  const json& zp = need_array(w, "zero_point", "weights", groups);
-  const json& q = need_array(w, "q", "weights", c.weights.size());
-  const json* rmin = nullptr;
-  const json* rmax = nullptr;
-  if (w.contains("range_min") && w.contains("range_max")) {
-    rmin = &need_array(w, "range_min", "weights", groups);
-    rmax = &need_array(w, "range_max", "weights", groups);
-  }
-
-  r.layout = l;
-  r.weights.channels.assign(groups, ChannelParams{});
-  for (std::size_t g = 0; g < groups; ++g) {
-    ChannelParams& cp = r.weights.channels[g];
-    const std::string at = "[" + std::to_string(g) + "]";
-    cp.scale = read_float(scale[g], "weights.scale" + at);
-    if (!zp[g].is_number_integer())
-      throw InputError("weights.zero_point" + at + ": not an integer");
-    const std::int64_t z = zp[g].get<std::int64_t>();
-    if (z < mode.qmin || z > mode.qmax)
-      throw InputError("weights.zero_point" + at + ": " + std::to_string(z) + " is outside [" +
-                       std::to_string(mode.qmin) + ", " + std::to_string(mode.qmax) + "]");
-    cp.zero_point = static_cast<std::int32_t>(z);
-    if (rmin) {
-      cp.range_min = read_float((*rmin)[g], "weights.range_min" + at);
-      cp.range_max = read_float((*rmax)[g], "weights.range_max" + at);
-    }
-  }
-  if (!rmin) {  // the ranges the case itself has
-    for (auto& cp : r.weights.channels) {
-      cp.range_min = std::numeric_limits<float>::infinity();
-      cp.range_max = -std::numeric_limits<float>::infinity();
-    }
-    for (std::size_t i = 0; i < c.weights.size(); ++i) {
-      ChannelParams& cp =
-          r.weights
-              .channels[groups == 1 ? 0 : (static_cast<std::int64_t>(i) / l.inner) % l.channels];
-      cp.range_min = std::min(cp.range_min, c.weights[i]);
-      cp.range_max = std::max(cp.range_max, c.weights[i]);
-    }
-  }
-  r.weights.q.resize(c.weights.size());
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    const json& v = q[i];
-    if (!v.is_number_integer())
-      throw InputError("weights.q[" + std::to_string(i) + "]: not an integer");
-    const std::int64_t x = v.get<std::int64_t>();
-    if (x < mode.qmin || x > mode.qmax)
-      throw InputError("weights.q[" + std::to_string(i) + "]: " + std::to_string(x) +
-                       " is outside [" + std::to_string(mode.qmin) + ", " +
-                       std::to_string(mode.qmax) + "]");
-    r.weights.q[i] = static_cast<std::int32_t>(x);
-  }
-
-  const json& b = need(j, "bias", "response");
-  const json& bscale = need_array(b, "scale", "bias", c.bias.size());
-  const json& bq = need_array(b, "q", "bias", c.bias.size());
-  r.bias.scale.resize(c.bias.size());
-  r.bias.q.resize(c.bias.size());
-  for (std::size_t i = 0; i < c.bias.size(); ++i) {
-    const std::string at = "[" + std::to_string(i) + "]";
-    r.bias.scale[i] = read_float(bscale[i], "bias.scale" + at);
-    if (!bq[i].is_number_integer()) throw InputError("bias.q" + at + ": not an integer");
-    const std::int64_t x = bq[i].get<std::int64_t>();
-    if (x < bias_min(mode.bias_type) || x > bias_max(mode.bias_type))
-      throw InputError("bias.q" + at + ": " + std::to_string(x) + " does not fit " +
-                       to_string(mode.bias_type));
-    r.bias.q[i] = x;
-  }
-  return true;
 }
 
 }  // namespace quantcheck
