@@ -79,29 +79,41 @@ int128 weight_magnitude(const Policy& p) {
 bool normal_finite(float s) { return std::isfinite(s) && s >= FLT_MIN; }
 
 // Whether a reference policy was right to refuse c: either K products alone can
-// overflow the accumulator, or some bias does not fit even at the largest
-// finite bias scale any float32 weight scale can give.
+// overflow the accumulator, or for some channel no weight scale at or above the
+// one its weights need (the fit only raises scales) gives a finite bias scale
+// at which the bias fits. The largest such bias scale is the best one.
 bool refusal_justified(const Policy& p, const Case& c, const Layout& l) {
   const int128 room =
       type_max(p.bias_type) - int128{l.per_channel} * p.activation_abs_max * weight_magnitude(p);
   if (room < 0) return true;
-  // The largest float32 s_w whose product with s_in stays finite (positive
-  // floats order like their bit patterns, so bisect over the bits).
-  float s_w = FLT_MAX;
-  if (!std::isfinite(c.input_scale * s_w)) {
+  Policy unfitted = p;  // the scales the weights alone ask for
+  unfitted.bias_fit = BiasFit::none;
+  unfitted.bias_scale_floor = 0;
+  const std::vector<ChannelParams> start = compute_weight_params(unfitted, c, l);
+  for (std::size_t g = 0; g < start.size(); ++g) {
+    const float s_w0 = start[g].scale;
+    if (!std::isfinite(c.input_scale * s_w0)) return true;
+    // The largest float32 s_w >= s_w0 whose product with s_in stays finite
+    // (positive floats order like their bit patterns: bisect over the bits).
+    std::uint32_t finite, overflow;
+    std::memcpy(&finite, &s_w0, 4);
     const float max = FLT_MAX;
-    std::uint32_t finite = 0, overflow;
     std::memcpy(&overflow, &max, 4);
-    while (overflow - finite > 1) {
-      const std::uint32_t mid = finite + (overflow - finite) / 2;
-      float m;
-      std::memcpy(&m, &mid, 4);
-      (std::isfinite(c.input_scale * m) ? finite : overflow) = mid;
+    if (std::isfinite(c.input_scale * max)) {
+      finite = overflow;
+    } else {
+      while (overflow - finite > 1) {
+        const std::uint32_t mid = finite + (overflow - finite) / 2;
+        float m;
+        std::memcpy(&m, &mid, 4);
+        (std::isfinite(c.input_scale * m) ? finite : overflow) = mid;
+      }
     }
+    float s_w;
     std::memcpy(&s_w, &finite, 4);
-  }
-  const float s_b = c.input_scale * s_w;
-  for (float b : c.bias) {
+    const float s_b = c.input_scale * s_w;
+    if (!(s_b >= FLT_MIN)) return true;
+    const float b = c.bias.empty() ? 0.0f : c.bias[g];
     const auto q = round_float_quotient(b, s_b, p.rounding);
     if (!q || (*q < 0 ? -*q : *q) > room) return true;
   }

@@ -92,14 +92,14 @@ void set_scale(const Policy& p, ChannelParams& cp, float s) {
 // The least positive float32 s >= lo with ok(s), by bisection over the bit
 // patterns (positive floats order like their bits). ok must be monotone.
 // Returns +inf when no finite float works.
+// ok need only be monotone on [lo, hi]; hi >= lo.
 template <typename Pred>
-float least_float(float lo, Pred ok) {
+float least_float(float lo, Pred ok, float hi = FLT_MAX) {
   if (ok(lo)) return lo;
-  if (!ok(FLT_MAX)) return std::numeric_limits<float>::infinity();
+  if (!ok(hi)) return std::numeric_limits<float>::infinity();
   std::uint32_t bad = 0, good = 0;
   std::memcpy(&bad, &lo, 4);
-  const float max = FLT_MAX;
-  std::memcpy(&good, &max, 4);
+  std::memcpy(&good, &hi, 4);
   while (good - bad > 1) {
     const std::uint32_t mid = bad + (good - bad) / 2;
     float m;
@@ -108,6 +108,24 @@ float least_float(float lo, Pred ok) {
   }
   float s;
   std::memcpy(&s, &good, 4);
+  return s;
+}
+
+// The largest float32 s_w with a finite s_in * s_w (FLT_MAX when s_in <= 1).
+// Above it the bias scale is infinite, so a bias fit must search below it.
+float largest_finite_factor(float s_in) {
+  const float max = FLT_MAX;
+  if (std::isfinite(s_in * max)) return max;
+  std::uint32_t finite = 0, overflow = 0;
+  std::memcpy(&overflow, &max, 4);
+  while (overflow - finite > 1) {
+    const std::uint32_t mid = finite + (overflow - finite) / 2;
+    float m;
+    std::memcpy(&m, &mid, 4);
+    (std::isfinite(s_in * m) ? finite : overflow) = mid;
+  }
+  float s;
+  std::memcpy(&s, &finite, 4);
   return s;
 }
 
@@ -243,7 +261,9 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
           }
           return true;
         };
-        const float raised = least_float(cp.scale, fits);
+        // fits() is false again once s_in * s_w overflows (s_in > 1): search below that.
+        const float raised =
+            least_float(cp.scale, fits, std::max(cp.scale, largest_finite_factor(s_in)));
         if (!std::isfinite(raised)) {
           std::ostringstream m;
           m << "bias: channel " << g << ": no finite float32 weight scale fits bias " << bias_abs
