@@ -1,0 +1,158 @@
+// Properties that compare several runs: one channel alone, a channel rescaled
+// by a power of two, and input holding NaN or Inf.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "checks.hpp"
+#include "property_support.hpp"
+
+namespace quantcheck::check {
+namespace {
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// True when nothing but the range decided this channel's scale: it is a
+// normal float above every floor the quantizer declares, so is its bias scale
+// s_in * s_w, and the range spans at least a quarter of the integer range in
+// steps of s (a floor, a tiny-scale replacement or a bias fit that raised s
+// leaves the range only a few steps wide).
+bool unconstrained(const Contract& k, float s_in, float s, double range) {
+  const float s_b = s_in * s;
+  return std::isfinite(s) && s >= FLT_MIN && s > k.scale_floor && std::isfinite(s_b) &&
+         s_b >= FLT_MIN && s_b > k.bias_scale_floor &&
+         range / double(s) >= (double(k.qmax) - double(k.qmin)) / 4;
+}
+
+// The span a channel's scale has to cover: max|x| (symmetric) or
+// max(0, max) - min(0, min) (asymmetric), in double.
+double channel_range(const Contract& k, const Case& c, const Placement& pl, std::int64_t ch) {
+  double lo = 0, hi = 0;
+  for (std::size_t i = 0; i < c.weights.size(); ++i) {
+    if (pl.channel_of(static_cast<std::int64_t>(i)) != ch) continue;
+    lo = std::min(lo, double(c.weights[i]));
+    hi = std::max(hi, double(c.weights[i]));
+  }
+  return k.scheme == Scheme::symmetric ? std::max(-lo, hi) : hi - lo;
+}
+
+}  // namespace
+
+Verdict channel_independent(const QuantizerUnderTest& q, const Case& c) {
+  const Contract k = q.contract();
+  if (k.granularity == Granularity::per_tensor) return Verdict::ok();  // one scale for all
+  Run whole = run(q, c, k);
+  if (whole.stop) return *whole.stop;
+  const Result& r = whole.result;
+  const Placement pl = placement_of(c);
+  if (pl.channels < 2) return Verdict::ok();
+  for (std::int64_t ch = 0; ch < pl.channels; ++ch) {
+    const Case one = single_channel(c, ch);
+    Run alone = run(q, one, k);
+    if (alone.stop) {
+      if (alone.stop->kind == Verdict::Kind::rejected)
+        return Verdict::fail(channel_prefix(ch) +
+                             "accepted with the other channels but rejected "
+                             "alone: " +
+                             alone.stop->message);
+      return *alone.stop;
+    }
+    const ChannelParams& a = params_of(r, ch);
+    const ChannelParams& b = alone.result.weights.channels[0];
+    const std::string pre = channel_prefix(ch) + "quantized alone, ";
+    if (!same_bits(a.scale, b.scale) || a.zero_point != b.zero_point)
+      return Verdict::fail(pre + "its scale/zero point is " + exact(b.scale) + "/" +
+                           std::to_string(b.zero_point) + " instead of " + exact(a.scale) + "/" +
+                           std::to_string(a.zero_point));
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < c.weights.size(); ++i) {
+      if (pl.channel_of(static_cast<std::int64_t>(i)) != ch) continue;
+      if (r.weights.q[i] != alone.result.weights.q[j])
+        return Verdict::fail(pre + "weights[" + std::to_string(i) +
+                             "] gives q = " + std::to_string(alone.result.weights.q[j]) +
+                             " instead of " + std::to_string(r.weights.q[i]));
+      ++j;
+    }
+    if (!c.bias.empty()) {
+      const std::size_t i = static_cast<std::size_t>(ch);
+      if (!same_bits(r.bias.scale[i], alone.result.bias.scale[0]) ||
+          r.bias.q[i] != alone.result.bias.q[0])
+        return Verdict::fail(pre + "its bias is " + std::to_string(alone.result.bias.q[0]) +
+                             " at " + exact(alone.result.bias.scale[0]) + " instead of " +
+                             std::to_string(r.bias.q[i]) + " at " + exact(r.bias.scale[i]));
+    }
+  }
+  return Verdict::ok();
+}
+
+Verdict power_of_two_rescaling(const QuantizerUnderTest& q, const Case& c) {
+  const Contract k = q.contract();
+  if (k.granularity == Granularity::per_tensor) return Verdict::ok();
+  // Zero biases, so that no bias fit moves a scale.
+  Case base = c;
+  for (auto& b : base.bias) b = 0.0f;
+  Run first = run(q, base, k);
+  if (first.stop) return *first.stop;
+  const Result& r = first.result;
+  const Placement pl = placement_of(c);
+  static const int shifts[] = {1, -3, 9};
+  for (std::int64_t ch = 0; ch < pl.channels; ++ch) {
+    const ChannelParams& before = params_of(r, ch);
+    const double range = channel_range(k, c, pl, ch);
+    if (range == 0) continue;  // an all-zero channel does not change
+    if (!unconstrained(k, c.input_scale, before.scale, range)) continue;
+    for (int shift : shifts) {
+      Case scaled = base;
+      bool exact_scaling = true;
+      for (std::size_t i = 0; i < c.weights.size(); ++i) {
+        if (pl.channel_of(static_cast<std::int64_t>(i)) != ch) continue;
+        const float y = std::ldexp(c.weights[i], shift);
+        exact_scaling &= std::isfinite(y) && std::ldexp(y, -shift) == c.weights[i];
+        scaled.weights[i] = y;
+      }
+      if (!exact_scaling) continue;
+      Run second = run(q, scaled, k);
+      if (second.stop) {
+        if (second.stop->kind == Verdict::Kind::rejected) continue;
+        return *second.stop;
+      }
+      const ChannelParams& after = params_of(second.result, ch);
+      if (!unconstrained(k, c.input_scale, after.scale, std::ldexp(range, shift))) continue;
+      const std::string pre =
+          channel_prefix(ch) + "weights times 2^" + std::to_string(shift) + ": ";
+      const float want = std::ldexp(before.scale, shift);
+      if (!same_bits(after.scale, want) || after.zero_point != before.zero_point)
+        return Verdict::fail(pre + "scale/zero point " + exact(after.scale) + "/" +
+                             std::to_string(after.zero_point) + ", expected " + exact(want) + "/" +
+                             std::to_string(before.zero_point));
+      for (std::size_t i = 0; i < c.weights.size(); ++i) {
+        if (pl.channel_of(static_cast<std::int64_t>(i)) != ch) continue;
+        if (second.result.weights.q[i] != r.weights.q[i])
+          return Verdict::fail(pre + "weights[" + std::to_string(i) + "] = " + exact(c.weights[i]) +
+                               " gave q = " + std::to_string(r.weights.q[i]) +
+                               ", rescaled q = " + std::to_string(second.result.weights.q[i]));
+      }
+    }
+  }
+  return Verdict::ok();
+}
+
+Verdict non_finite_rejected(const QuantizerUnderTest& q, const Case& c) {
+  try {
+    const Result r = q.quantize(c);
+  } catch (const InputError&) {
+    return Verdict::ok();
+  } catch (const std::exception& e) {
+    return Verdict::fail(std::string("threw an exception other than InputError: ") + e.what());
+  }
+  std::string where = "input_scale = " + exact(c.input_scale);
+  for (std::size_t i = 0; i < c.weights.size(); ++i)
+    if (!std::isfinite(c.weights[i]))
+      where = "weights[" + std::to_string(i) + "] = " + exact(c.weights[i]);
+  for (std::size_t i = 0; i < c.bias.size(); ++i)
+    if (!std::isfinite(c.bias[i])) where = "bias[" + std::to_string(i) + "] = " + exact(c.bias[i]);
+  return Verdict::fail("quantized a case holding " + where + " instead of rejecting it");
+}
+
+}  // namespace quantcheck::check
