@@ -122,6 +122,11 @@ bool has_avx2_fma() {
 bool exact_round_run_simd(const float* x, std::int32_t* q, std::int64_t count, float scale,
                           std::int32_t zp, std::int32_t qmin, std::int32_t qmax) {
   if (!simd_enabled() || !has_avx2_fma()) return false;
+  // Step 2 needs the residual x - r' s to keep its sign when rounded. It is a
+  // multiple of 2^-149 (so never rounds to 0) only when s >= 2^-125; below
+  // that it can underflow to 0 and a value just under a tie rounds up (found
+  // by the property suite: x = 0x1.fffffcp-127, s = 0x1.fffffep-126 gave 1).
+  if (!(scale >= 0x1p-125f)) return false;
   run_avx2(x, q, count, scale, zp, qmin, qmax);
   return true;
 }
