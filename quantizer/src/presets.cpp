@@ -31,8 +31,10 @@ Policy luci_uint8() {
   p.bias_arithmetic = BiasArithmetic::float32_inverse;
   p.weight_out_of_range = OutOfRange::x86_cast;
   p.bias_out_of_range = OutOfRange::x86_cast;
-  p.guarantees.valid_scales = true;
-  p.guarantees.weight_error_bound = true;
+  // Nothing is guaranteed (the property suite's counterexamples, docs/audit.md):
+  // the float32 range max - min overflows to inf for weights near +-FLT_MAX
+  // (scale inf), and the float32 inverse rounds values just below a tie up
+  // (x = 1 at scale 2/255, zp 127 gives q = 255: half a step plus an ulp).
   return p;
 }
 
@@ -56,7 +58,9 @@ Policy luci_int16(const std::string& name, const std::string& origin) {
   p.weight_out_of_range = OutOfRange::x86_cast;
   p.bias_out_of_range = OutOfRange::x86_cast;
   p.guarantees.valid_scales = true;
-  p.guarantees.weight_error_bound = true;
+  // No weight_error_bound: q = round(float(x * float(1 / s))) can round a value
+  // just below a tie up (x = 0.0156407356 at s = 3.05185094e-05 gives 513,
+  // x / s = 512.4999...), half a step plus a float32 rounding error.
   return p;
 }
 
@@ -117,7 +121,8 @@ Policy tflite(const std::string& name, const std::string& origin, BiasType bias,
   p.bias_fit = BiasFit::tflite_half_range;
   p.weight_out_of_range = OutOfRange::saturate;
   p.bias_out_of_range = OutOfRange::saturate_symmetric;
-  p.guarantees.weight_error_bound = true;
+  // No weight_error_bound: inv = float(127 / range) then round(float(x * inv))
+  // rounds x = 0.0669291317 (x / s = 8.4999997) at s = 1/127 up to 9.
   p.guarantees.no_bias_saturation = true;
   p.guarantees.bias_sign_preserved = true;
   return p;
@@ -138,8 +143,8 @@ Policy onnxruntime(WeightType type) {
   p.bias_arithmetic = BiasArithmetic::float64_divide;
   p.weight_out_of_range = OutOfRange::saturate;
   p.bias_out_of_range = OutOfRange::saturate;
-  p.guarantees.valid_scales = true;
-  p.guarantees.weight_error_bound = true;
+  // No valid_scales: only s_w < FLT_MIN is replaced, so s_in * s_w can be
+  // subnormal (s_w = 1.17e-38, s_in = 0.0079 gives s_b = 9.26e-41).
   if (type == WeightType::int8) {
     p.name = "onnxruntime-int8";
     p.origin =
@@ -149,7 +154,9 @@ Policy onnxruntime(WeightType type) {
     p.qmax = 127;
     p.scale_divisor = 127.0;  // (2 max|x|) / (127 - (-127))
     p.bias_fit = BiasFit::onnxruntime_1_0001;
-    p.guarantees.no_bias_saturation = true;
+    // Only the sign: with s_in = FLT_MIN the raise overflows s_w to inf (then no
+    // weight is within half a step), and where s_in * s_w is subnormal the
+    // 1.0001 margin is lost to its rounding (b = 3.88e-34 gives 2^31).
     p.guarantees.bias_sign_preserved = true;
   } else {
     p.name = "onnxruntime-uint8";
@@ -160,6 +167,7 @@ Policy onnxruntime(WeightType type) {
     p.qmax = 255;
     p.scale_divisor = 255.0;
     p.asymmetric_form = AsymmetricForm::add_zero_point;
+    p.guarantees.weight_error_bound = true;  // float64 division rounds exactly
   }
   return p;
 }
@@ -177,9 +185,11 @@ Policy pytorch(WeightType type) {
   p.bias_arithmetic = BiasArithmetic::float32_inverse;
   p.weight_out_of_range = OutOfRange::saturate;
   p.bias_out_of_range = OutOfRange::saturate;
-  p.guarantees.valid_scales = true;
-  p.guarantees.weight_error_bound = true;
+  // No weight_error_bound: the float32 inverse rounds x = -2.81333923e-05 at
+  // s = 2.20654059e-07 (x / s = -127.4999...) to -128. No valid_scales for
+  // uint8: the float32 range max - min overflows to inf near +-FLT_MAX.
   if (type == WeightType::int8) {
+    p.guarantees.valid_scales = true;
     p.name = "pytorch-int8-symmetric";
     p.origin =
         "PyTorch PerChannelMinMaxObserver qint8 per_channel_symmetric: max / 127.5, eps floor";
