@@ -56,7 +56,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
   auto* j = cmd->add_flag("--json", opt->json, "JSON report");
   auto* m = cmd->add_flag("--markdown", opt->markdown, "Markdown report");
   j->excludes(m);
-  cmd->callback([opt, &exit_code] {
+  cmd->callback([opt, s, &exit_code] {
     model::CheckOptions o;
     if (opt->policies.empty())
       o.policies = presets();
@@ -64,7 +64,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
       for (const auto& name : opt->policies) o.policies.push_back(find_preset(name));
     if (!opt->input_range.empty()) {
       o.input_scale = scale_from_range(opt->input_range);
-    } else if (opt->input_scale != 0) {
+    } else if (s->count() > 0) {
       if (!(opt->input_scale >= FLT_MIN && opt->input_scale <= FLT_MAX))
         throw UsageError("--input-scale must be a finite normal positive float");
       o.input_scale = static_cast<float>(opt->input_scale);
