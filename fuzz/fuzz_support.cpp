@@ -285,16 +285,27 @@ void check_result(const Policy& p, const Case& c, const Result& r) {
     const ChannelParams& cp = r.weights.channels[per_tensor ? 0 : ch];
     const std::int32_t q = r.weights.q[i];
     if (q < p.qmin || q > p.qmax) broke("weight " + std::to_string(i) + " outside [qmin, qmax]");
-    if (r.weights.dequantized[i] != (double(q) - cp.zero_point) * double(cp.scale))
-      broke("weight " + std::to_string(i) + ": dequantized != (q - zp) * s");
+    const double deq = (double(q) - cp.zero_point) * double(cp.scale);
+    if (r.weights.dequantized[i] != deq &&
+        !(std::isnan(deq) && std::isnan(r.weights.dequantized[i])))
+      broke("weight " + std::to_string(i) + ": dequantized " + hex(r.weights.dequantized[i]) +
+            " != (q - zp) * s = " + hex(deq) + " (q " + std::to_string(q) + ", zp " +
+            std::to_string(cp.zero_point) + ", s " + hex(cp.scale) + ")");
     if (!held.weight_error_bound) continue;
     const float x = c.weights[i];
     const double nmin = (double(p.qmin) - cp.zero_point) * double(cp.scale);
     const double nmax = (double(p.qmax) - cp.zero_point) * double(cp.scale);
     if (double(x) < nmin || double(x) > nmax) continue;  // clipped: informational
-    const bool ok = (cp.scale > 0 && std::isfinite(cp.scale))
-                        ? float_within_half_step(int128{q} - cp.zero_point, x, cp.scale)
-                        : q == cp.zero_point;
+    bool ok;
+    if (cp.scale > 0 && std::isfinite(cp.scale)) {
+      // The double quotient is within 2^-37 of x / s here (|x / s| <= 2^16), so a
+      // distance below 0.5 - 2^-20 is decisive; only near-ties take the exact path.
+      const double d = std::fabs(double(x) / double(cp.scale) - (double(q) - cp.zero_point));
+      ok = d < 0.5 - 0x1p-20 ||
+           (d < 0.5 + 0x1p-20 && float_within_half_step(int128{q} - cp.zero_point, x, cp.scale));
+    } else {
+      ok = q == cp.zero_point;
+    }
     if (!ok)
       broke("weight_error_bound: element " + std::to_string(i) + " x " + hex(x) + " q " +
             std::to_string(q) + " zp " + std::to_string(cp.zero_point) + " s " + hex(cp.scale));
@@ -313,7 +324,9 @@ void check_result(const Policy& p, const Case& c, const Result& r) {
                               hex(s_b) + ", q " + std::to_string(q) + ")";
     const float expect_s_b = c.input_scale * s_w;
     if (std::memcmp(&s_b, &expect_s_b, 4) != 0) broke(where + ": s_b != float32(s_in * s_w)");
-    if (r.bias.dequantized[ch] != double(q) * double(s_b))
+    const double bias_deq = double(q) * double(s_b);  // 0 * inf is NaN on both sides
+    if (r.bias.dequantized[ch] != bias_deq &&
+        !(std::isnan(bias_deq) && std::isnan(r.bias.dequantized[ch])))
       broke(where + ": dequantized != q * s_b");
     if (q < type_min(p.bias_type) || q > type_max(p.bias_type))
       broke(where + ": outside the bias type");
