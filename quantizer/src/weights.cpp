@@ -53,7 +53,9 @@ Step make_step(const Policy& p, const ChannelParams& cp) {
     const float r = cp.fitted_range > 0 ? cp.fitted_range : range;
     st.inv = r == 0 ? 0.0f : static_cast<float>(p.scale_divisor) / r;
   } else {
-    st.inv = 1.0f / cp.scale;  // inf for a zero scale, as luci computes it
+    // inf for a zero scale, as luci computes it, without the division by zero
+    // (UBSan's float-divide-by-zero; found by fuzz_case_bytes_unexcused).
+    st.inv = cp.scale == 0 ? std::numeric_limits<float>::infinity() : 1.0f / cp.scale;
   }
   return st;
 }
