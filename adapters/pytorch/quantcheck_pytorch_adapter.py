@@ -65,16 +65,16 @@ EPS = float(torch.finfo(torch.float32).eps)
 GUARANTEES = ["valid_scales", "weight_error_bound"]
 
 MODES = [
-    {"name": "int8-per-channel-symmetric", "weight_type": "int8", "granularity": "per_channel",
+    {"name": "int8-channel", "weight_type": "int8", "granularity": "per_channel",
      "scheme": "symmetric", "qmin": -128, "qmax": 127, "preset": "pytorch-int8-symmetric",
      "api": "PerChannelMinMaxObserver(qint8, per_channel_symmetric) + quantize_per_channel"},
-    {"name": "int8-per-tensor-symmetric", "weight_type": "int8", "granularity": "per_tensor",
+    {"name": "int8-tensor", "weight_type": "int8", "granularity": "per_tensor",
      "scheme": "symmetric", "qmin": -128, "qmax": 127, "preset": "",
      "api": "MinMaxObserver(qint8, per_tensor_symmetric) + quantize_per_tensor"},
-    {"name": "uint8-per-channel-affine", "weight_type": "uint8", "granularity": "per_channel",
+    {"name": "uint8-channel", "weight_type": "uint8", "granularity": "per_channel",
      "scheme": "asymmetric", "qmin": 0, "qmax": 255, "preset": "pytorch-uint8-affine",
      "api": "PerChannelMinMaxObserver(quint8, per_channel_affine) + quantize_per_channel"},
-    {"name": "uint8-per-tensor-affine", "weight_type": "uint8", "granularity": "per_tensor",
+    {"name": "uint8-tensor", "weight_type": "uint8", "granularity": "per_tensor",
      "scheme": "asymmetric", "qmin": 0, "qmax": 255, "preset": "",
      "api": "MinMaxObserver(quint8, per_tensor_affine) + quantize_per_tensor"},
 ]

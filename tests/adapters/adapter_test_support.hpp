@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <cerrno>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "quantcheck/bundled_adapters.hpp"
@@ -22,13 +26,40 @@ inline std::string broken_adapter(const std::string& fault) {
   return "'" + python3() + "' '" + adapters_source_dir() + "/testing/broken_adapter.py' " + fault;
 }
 
-// True when this process has no child at all, running or zombie: waitpid
-// says ECHILD. (The tests start no processes other than adapters.)
-inline bool no_children_left() {
-  int status = 0;
-  const pid_t r = ::waitpid(-1, &status, WNOHANG);
-  return r == -1 && errno == ECHILD;
+// The processes whose parent is this one, running or zombie (from /proc).
+// A test compares the set before and after: an adapter left running or
+// unreaped shows up as a new pid.
+inline std::set<pid_t> child_pids() {
+  std::set<pid_t> out;
+  const pid_t self = ::getpid();
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces, so parse after the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == self) out.insert(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
 }
+
+// Records the children at construction; no_new_children() is true when no
+// child started since is still there (running or zombie).
+class ChildWatch {
+ public:
+  ChildWatch() : before_(child_pids()) {}
+  bool no_new_children() const { return child_pids() == before_; }
+
+ private:
+  std::set<pid_t> before_;
+};
 
 // A small valid case: a conv2d of `channels` output channels, 2x1x1x2 values each.
 inline Case small_case(int channels = 2, float scale = 0.5f) {

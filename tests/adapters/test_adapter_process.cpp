@@ -15,6 +15,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 TEST(AdapterProcess, ExchangesLinesWithCat) {
+  const test::ChildWatch watch;
   {
     AdapterProcess p("cat");
     std::string line;
@@ -25,10 +26,11 @@ TEST(AdapterProcess, ExchangesLinesWithCat) {
     }
     EXPECT_EQ(p.close(2000ms), "exit status 0");  // cat exits on EOF by itself
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(AdapterProcess, ReadTimesOutOnASilentChild) {
+  const test::ChildWatch watch;
   {
     AdapterProcess p("sleep 30");
     std::string line;
@@ -41,10 +43,11 @@ TEST(AdapterProcess, ReadTimesOutOnASilentChild) {
     p.kill();
     EXPECT_EQ(p.exit_description(), "killed by signal 9 (SIGKILL)");
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(AdapterProcess, MissingCommandReadsAsClosedWithStatus127) {
+  const test::ChildWatch watch;
   {
     AdapterProcess p("/nonexistent/quantcheck-adapter");
     std::string line;
@@ -52,10 +55,11 @@ TEST(AdapterProcess, MissingCommandReadsAsClosedWithStatus127) {
     EXPECT_EQ(p.close(2000ms), "exit status 127");
     EXPECT_NE(p.stderr_tail().find("nonexistent"), std::string::npos) << p.stderr_tail();
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(AdapterProcess, WritingToADeadChildFailsInsteadOfRaisingSigpipe) {
+  const test::ChildWatch watch;
   // With the default disposition a SIGPIPE would end this test process.
   std::signal(SIGPIPE, SIG_DFL);
   {
@@ -68,7 +72,7 @@ TEST(AdapterProcess, WritingToADeadChildFailsInsteadOfRaisingSigpipe) {
     for (int i = 0; i < 8 && st == LineStatus::ok; ++i) st = p.write_line(big, Clock::now() + 5s);
     EXPECT_EQ(st, LineStatus::write_failed);
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(AdapterProcess, PartialLineBeforeExitIsMissing) {

@@ -26,6 +26,7 @@ AdapterOptions quick() {
 void expect_third_case_fails(const std::string& fault, AdapterFailure kind,
                              const std::string& says) {
   SCOPED_TRACE(fault);
+  const test::ChildWatch watch;
   {
     ExternalAdapter a(test::broken_adapter(fault), quick());
     EXPECT_EQ(a.info().name, "broken-" + fault);
@@ -51,7 +52,7 @@ void expect_third_case_fails(const std::string& fault, AdapterFailure kind,
     EXPECT_EQ(r.weights.q.size(), 8u);
     EXPECT_EQ(a.restarts(), 1);
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(BrokenAdapter, BadJsonIsReportedWithTheCase) {
@@ -94,6 +95,7 @@ TEST(BrokenAdapter, OverlongLineIsMalformed) {
 }
 
 TEST(BrokenAdapter, ClosedOutputIsAMissingResponse) {
+  const test::ChildWatch watch;
   {
     ExternalAdapter a(test::broken_adapter("close-stdin"), quick());
     a.quantize(test::small_case(), WeightType::int8);
@@ -106,7 +108,7 @@ TEST(BrokenAdapter, ClosedOutputIsAMissingResponse) {
     }
     EXPECT_NO_THROW(a.quantize(test::small_case(), WeightType::int8));
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(BrokenAdapter, StderrFloodDoesNotBlockIt) {
@@ -116,6 +118,7 @@ TEST(BrokenAdapter, StderrFloodDoesNotBlockIt) {
 }
 
 void expect_start_fails(const std::string& fault, const std::string& says) {
+  const test::ChildWatch watch;
   SCOPED_TRACE(fault);
   {
     const auto start = Clock::now();
@@ -128,7 +131,7 @@ void expect_start_fails(const std::string& fault, const std::string& says) {
     }
     EXPECT_LT(Clock::now() - start, 15s);
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(BrokenAdapter, ExitBeforeHandshake) { expect_start_fails("no-handshake", "exit status 4"); }
@@ -137,6 +140,7 @@ TEST(BrokenAdapter, NotAHandshake) {
 }
 
 TEST(BrokenAdapter, SilentAtStartIsATimeout) {
+  const test::ChildWatch watch;
   AdapterOptions o = quick();
   o.start_timeout = 300ms;
   try {
@@ -146,10 +150,11 @@ TEST(BrokenAdapter, SilentAtStartIsATimeout) {
     EXPECT_EQ(e.kind(), AdapterFailure::bad_handshake);
     EXPECT_NE(std::string(e.what()).find("no handshake line within 300 ms"), std::string::npos);
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(BrokenAdapter, MissingCommand) {
+  const test::ChildWatch watch;
   try {
     ExternalAdapter a("/nonexistent/adapter --flag", quick());
     ADD_FAILURE();
@@ -157,12 +162,13 @@ TEST(BrokenAdapter, MissingCommand) {
     EXPECT_EQ(e.kind(), AdapterFailure::bad_handshake);
     EXPECT_NE(std::string(e.what()).find("exit status 127"), std::string::npos) << e.what();
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 // A hang on every third case: every hang costs one timeout, and after the
 // total-failure budget the adapter is given up instead of hanging the run.
 TEST(BrokenAdapter, RepeatedHangsEndInGivingUp) {
+  const test::ChildWatch watch;
   AdapterOptions o = quick();
   o.case_timeout = 100ms;
   o.max_total_failures = 3;
@@ -181,7 +187,7 @@ TEST(BrokenAdapter, RepeatedHangsEndInGivingUp) {
     EXPECT_EQ(ok, 6);
     EXPECT_EQ(gave_up, 11);
   }
-  EXPECT_TRUE(test::no_children_left());
+  EXPECT_TRUE(watch.no_new_children());
 }
 
 TEST(BrokenAdapter, UnknownModeIsAUsageErrorAndNoIncident) {

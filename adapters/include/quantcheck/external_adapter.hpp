@@ -26,7 +26,7 @@ class AdapterProcess;
 
 // One way of quantizing the adapter offers, as its handshake declares it.
 struct AdapterMode {
-  std::string name;  // "int8-per-channel-symmetric"
+  std::string name;  // "int8-channel"
   WeightType weight_type = WeightType::int8;
   Granularity granularity = Granularity::per_channel;
   Scheme scheme = Scheme::symmetric;
