@@ -8,6 +8,7 @@
 # the engine, and puts into $OUT, per target: the binary,
 # <target>_seed_corpus.zip, <target>.dict and <target>.options.
 # ci/test-oss-fuzz-build.sh runs this file locally with local values.
+set -eu
 QC="${QUANTCHECK_SRC:-$SRC/quantcheck}"
 WORK="${WORK:-$(mktemp -d)}"
 GEN="$WORK/quantcheck-generated"
@@ -40,7 +41,11 @@ if [ -f "$QC/model/schema/model.fbs" ] && [ -d "$QC/model/src/checks" ]; then
 fi
 
 INCLUDES=(-I"$QC/quantizer/include" -I"$QC/fuzz/casefile/include" -I"$QC/fuzz"
-          -I"$QC/model/include" -I"$GEN" -isystem "$FB_INCLUDE" -isystem "$JSON_INCLUDE")
+          -I"$QC/model/include" -I"$GEN")
+# System headers stay where the compiler looks anyway (an -isystem /usr/include
+# would break libstdc++'s #include_next).
+[ "$FB_INCLUDE" = /usr/include ] || INCLUDES+=(-isystem "$FB_INCLUDE")
+[ "$JSON_INCLUDE" = /usr/include ] || INCLUDES+=(-isystem "$JSON_INCLUDE")
 FLAGS=($CXXFLAGS -std=c++20 "${INCLUDES[@]}")
 
 # The libraries under test, one object per source file.
