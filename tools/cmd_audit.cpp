@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "quantcheck/adapter_audit.hpp"
 #include "quantcheck/atomic_file.hpp"
 #include "quantcheck/audit.hpp"
 #include "quantcheck/bias_error_plot.hpp"
@@ -22,6 +23,7 @@ namespace {
 struct AuditOptions {
   std::vector<std::string> policies;
   std::vector<std::string> properties;
+  std::vector<std::string> adapters;  // external adapters (adapters/, docs/adapter-protocol.md)
   std::uint64_t seed = RunConfig{}.seed;
   int cases = RunConfig{}.cases;
   bool json = false;
@@ -67,17 +69,16 @@ int replay(const AuditOptions& o) {
     throw InputError(std::string("--replay: not valid JSON: ") + e.what());
   }
   const Case c = case_from_json(j);
-  const Policy& policy = find_preset(o.policies[0]);
-  const PolicyQuantizer q(policy);
+  const auto q = quantizer_for_replay(o.policies[0], o.adapters);  // a preset or an adapter mode
   int code = 0;
   for (const Property* p : chosen_properties(o)) {
-    const Verdict v = p->check(q, c);
-    const bool declared = is_declared(*p, policy.guarantees);
+    const Verdict v = p->check(*q, c);
+    const bool declared = is_declared(*p, q->guarantees());
     const char* status = v.kind == Verdict::Kind::holds      ? "holds"
                          : v.kind == Verdict::Kind::rejected ? "rejected (InputError)"
                          : declared                          ? "FAIL"
                                                              : "hazard (not declared)";
-    std::cout << policy.name << " / " << p->name << ": " << status << "\n";
+    std::cout << q->name() << " / " << p->name << ": " << status << "\n";
     if (!v.message.empty()) std::cout << "  " << v.message << "\n";
     if (v.failed() && declared) code = 1;
   }
@@ -90,6 +91,9 @@ void add_audit_command(CLI::App& app, int& exit_code) {
       "audit", "Check every property against every policy; report broken guarantees and hazards");
   cmd->add_option("--policy,-p", o->policies, "Only these policies (repeatable)");
   cmd->add_option("--property", o->properties, "Only these properties (repeatable)");
+  cmd->add_option("--adapter", o->adapters,
+                  "Also audit an external quantizer: a bundled adapter (pytorch, echo) or a "
+                  "command speaking docs/adapter-protocol.md (repeatable)");
   cmd->add_option("--seed", o->seed, "RapidCheck seed")->capture_default_str();
   cmd->add_option("--cases", o->cases, "Generated cases per property and policy")
       ->capture_default_str()
@@ -136,7 +140,8 @@ void add_audit_command(CLI::App& app, int& exit_code) {
       std::cerr << "\raudit: " << done << "/" << total << " checks" << (done == total ? "\n" : "")
                 << std::flush;
     };
-    const AuditReport r = run_audit(chosen_policies(*o), chosen_properties(*o), cfg, progress);
+    AuditReport r = run_audit(chosen_policies(*o), chosen_properties(*o), cfg, progress);
+    append_adapter_rows(r, o->adapters, cfg, progress);
     if (o->json)
       emit(*o, audit_json(r).dump(2) + "\n");
     else if (o->markdown)

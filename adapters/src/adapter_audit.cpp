@@ -59,6 +59,7 @@ void append_adapter_rows(AuditReport& report, const std::vector<std::string>& ad
           // The adapter failed while this property ran: the verdict is about
           // the adapter, not the quantizer. Report its first failure and case.
           const AdapterIncident& first = incidents[before];
+          cell.outcome.found = false;  // no counterexample of the quantizer's own
           cell.outcome.error = "adapter failure (" + std::to_string(incidents.size() - before) +
                                " during this property), first: " + to_string(first.kind) + ": " +
                                first.message +
