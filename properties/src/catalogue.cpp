@@ -53,8 +53,9 @@ const std::vector<Property>& properties() {
        "Multiplying one channel's weights by 2^k (k = 1, -3, 9; biases set to 0) multiplies its "
        "scale by exactly 2^k and leaves its zero point and integers unchanged, whenever the "
        "scaling is exact and no floor or limit is active: the channel is not all zero, both "
-       "scales are normal and above the declared floor, both bias scales are normal and above "
-       "the declared bias-scale floor, and the range spans at least a quarter of the integer "
+       "scales are normal and at least twice the declared floor, both bias scales are normal "
+       "and at least twice the declared bias-scale floor, and the range spans at least a quarter "
+       "of the integer "
        "range in steps (a floor, a tiny-scale replacement or a bias fit would leave it a few "
        "steps wide). The scale is then a function of the range alone.",
        PropertyInput::finite, &check::power_of_two_rescaling},

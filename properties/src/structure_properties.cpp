@@ -14,14 +14,16 @@ namespace {
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 // True when nothing but the range decided this channel's scale: it is a
-// normal float above every floor the quantizer declares, so is its bias scale
-// s_in * s_w, and the range spans at least a quarter of the integer range in
+// normal float at least twice every floor the quantizer declares, so is its
+// bias scale s_in * s_w, and the range spans at least a quarter of the integer range in
 // steps of s (a floor, a tiny-scale replacement or a bias fit that raised s
 // leaves the range only a few steps wide).
 bool unconstrained(const Contract& k, float s_in, float s, double range) {
   const float s_b = s_in * s;
-  return std::isfinite(s) && s >= FLT_MIN && s > k.scale_floor && std::isfinite(s_b) &&
-         s_b >= FLT_MIN && s_b > k.bias_scale_floor &&
+  // At least twice each floor: a floor that raised a scale leaves it (or
+  // s_in * s) within a rounding of the floor, not twice above it.
+  return std::isfinite(s) && s >= FLT_MIN && double(s) >= 2.0 * k.scale_floor &&
+         std::isfinite(s_b) && s_b >= FLT_MIN && double(s_b) >= 2.0 * k.bias_scale_floor &&
          range / double(s) >= (double(k.qmax) - double(k.qmin)) / 4;
 }
 
