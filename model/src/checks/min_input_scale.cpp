@@ -85,8 +85,11 @@ double min_input_scale(const Policy& p, const Case& c, const Layout& l, std::int
   if (b == 0.0f) return kLeastInputScale;
 
   if (!depends_on_input(p)) {
-    const double guess =
-        std::fabs(double(b)) / ((double(bias_max(p.bias_type)) + 0.5) * double(weight_scale));
+    // No guess for a zero or non-finite scale (the search then bisects).
+    const bool usable = weight_scale > 0 && std::isfinite(weight_scale);
+    const double guess = usable ? std::fabs(double(b)) /
+                                      ((double(bias_max(p.bias_type)) + 0.5) * double(weight_scale))
+                                : double(hi);
     const float g = std::isfinite(guess) && guess < hi ? static_cast<float>(guess) : hi;
     return least_fitting(lo, hi, g, [&](float s) { return bias_fits(p, b, s, weight_scale); });
   }
