@@ -81,5 +81,64 @@ TEST_P(ExactWeights, NeighboursOfTiesRoundToTheNearest) {
   expect_exact("reference", row);
 }
 
+// The scale a policy picks for a channel whose largest value is max.
+float scale_for_max(const Policy& p, float max) {
+  Case probe;
+  probe.op = OpKind::fully_connected;
+  probe.input_scale = 0.01f;
+  probe.weight_shape = {1, 1};
+  probe.weights = {max};
+  probe.bias = {0.0f};
+  return quantize(p, probe).weights.channels[0].scale;
+}
+
+// The SIMD screen accepts round(v), v = x * (1/s) in float32, when v lies
+// further than about |v| 2^-23 from a tie. Values next to ties where v lands
+// on the wrong side of the tie without being one (found here by comparing
+// with the double quotient) are what the tolerance exists for: they must come
+// out exact, in blocks of 16 and in masked tails.
+TEST_P(ExactWeights, ValuesWhoseFloatEstimateMisroundsPastATie) {
+  std::mt19937 rng(11);
+  int past_tie = 0;
+  for (const char* name : {"reference", "reference-int16"}) {
+    const Policy& p = find_preset(name);
+    for (int trial = 0; trial < 60; ++trial) {
+      const float max = std::ldexp(1.0f + static_cast<float>(rng() % 1000) / 997.0f,
+                                   static_cast<int>(rng() % 60) - 30);
+      const float s = scale_for_max(p, max);
+      const float inv = 1.0f / s;
+      std::vector<float> row = {max};
+      for (int k = p.qmax / 2; k < p.qmax - 1; k += 1 + p.qmax / 2000) {
+        float x = (static_cast<float>(k) + 0.5f) * s;
+        for (int step = 0; step < 8; ++step) x = std::nextafter(x, 0.0f);
+        for (int step = -8; step <= 8; ++step, x = std::nextafter(x, 1e30f)) {
+          const float v = x * inv;
+          // Only those: a lane at an exact tie of v would send its whole
+          // block down the exact path and hide the others.
+          if (std::nearbyint(v) == std::round(static_cast<double>(x) / s)) continue;
+          if (v - std::floor(v) == 0.5f) continue;
+          row.push_back((rng() & 1) ? x : -x);
+          ++past_tie;
+        }
+      }
+      row.resize(row.size() - rng() % std::min<std::size_t>(8, row.size()));
+      expect_exact(name, row);
+    }
+  }
+  EXPECT_GT(past_tie, 10) << "too few values that test the screen's tolerance";
+}
+
+// At scales of 2^125 and above 1/s is subnormal and the screen is off: every
+// block takes the exact two-sided check.
+TEST_P(ExactWeights, HugeScalesSkipTheScreen) {
+  std::vector<float> row = {3.0e38f};
+  for (int k = -126; k <= 126; ++k) {
+    const float tie = (static_cast<float>(k) + 0.5f) * (3.0e38f / 127.0f);
+    row.push_back(tie);
+    row.push_back(std::nextafter(tie, 0.0f));
+  }
+  expect_exact("reference", row);
+}
+
 }  // namespace
 }  // namespace quantcheck
