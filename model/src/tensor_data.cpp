@@ -87,6 +87,33 @@ Quantization quantization_of(const fb::Tensor& t) {
 
 namespace {
 
+// One element of type T from possibly unaligned bytes.
+template <typename T>
+inline T load_at(std::span<const std::uint8_t> data, std::size_t i) {
+  T v;
+  std::memcpy(&v, data.data() + i * sizeof(T), sizeof(T));
+  return v;
+}
+
+// out[i] = scale[c] * (q[i] - zero_point[c]) for the integers of type T, in
+// runs of `inner` elements per channel (no division per element). In double: a
+// hostile zero point must not overflow an int64 subtraction.
+template <typename T>
+void dequantize_as(std::span<const std::uint8_t> data, const Quantization& q, std::int64_t inner,
+                   std::vector<float>& out) {
+  const std::size_t n = out.size();
+  const std::size_t channels = q.scale.size();
+  const std::size_t run = channels > 1 ? static_cast<std::size_t>(inner) : n;
+  std::size_t c = 0;
+  for (std::size_t begin = 0; begin<n; begin += run, c = channels> 1 ? (c + 1) % channels : 0) {
+    const double scale = q.scale[c];
+    const double zero_point = static_cast<double>(q.zero_point[c]);
+    const std::size_t end = std::min(n, begin + run);
+    for (std::size_t i = begin; i < end; ++i)
+      out[i] = static_cast<float>(scale * (static_cast<double>(load_at<T>(data, i)) - zero_point));
+  }
+}
+
 template <typename T>
 std::vector<std::int64_t> load_as_int64(std::span<const std::uint8_t> data) {
   std::vector<std::int64_t> out(data.size() / sizeof(T));
@@ -141,7 +168,6 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
       if (q.empty())
         m.fail(what + " tensor '" + name + "' is " + type_name(static_cast<std::int8_t>(t.type())) +
                " without quantization scales");
-      const auto ints = read_integers(m, t);
       const auto shape = shape_of(t);
       // Elements after the quantized dimension form one run of a channel.
       std::int64_t inner = 1;
@@ -149,16 +175,12 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
         for (std::size_t d = static_cast<std::size_t>(q.quantized_dimension) + 1; d < shape.size();
              ++d)
           inner *= shape[d];
-      const std::int64_t channels = static_cast<std::int64_t>(q.scale.size());
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t c =
-            channels > 1
-                ? static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner) % channels)
-                : 0;
-        // In double: a hostile zero point must not overflow an int64 subtraction.
-        out[i] = static_cast<float>(
-            static_cast<double>(q.scale[c]) *
-            (static_cast<double>(ints[i]) - static_cast<double>(q.zero_point[c])));
+      switch (t.type()) {
+        case fb::TensorType_INT8: dequantize_as<std::int8_t>(data, q, inner, out); break;
+        case fb::TensorType_UINT8: dequantize_as<std::uint8_t>(data, q, inner, out); break;
+        case fb::TensorType_INT16: dequantize_as<std::int16_t>(data, q, inner, out); break;
+        case fb::TensorType_INT32: dequantize_as<std::int32_t>(data, q, inner, out); break;
+        default: dequantize_as<std::int64_t>(data, q, inner, out); break;
       }
       return out;
     }

@@ -37,7 +37,19 @@ std::string scale_message(const char* what, float s) {
 
 Result quantize(const Policy& p, const Case& c) {
   Result r;
+  quantize(p, c, r);
+  return r;
+}
+
+void quantize(const Policy& p, const Case& c, Result& r) {
+  // Reuse r's buffers: a model check quantizes every layer under every policy,
+  // and fresh multi-megabyte vectors cost page faults and zeroing each time.
   r.policy = p.name;
+  r.findings.clear();
+  r.bias.scale.clear();
+  r.bias.q.clear();
+  r.bias.dequantized.clear();
+  r.bias.saturated.clear();
   r.layout = validate(c);
   const Layout& l = r.layout;
   const auto params = compute_weight_params(p, c, l);
@@ -94,7 +106,6 @@ Result quantize(const Policy& p, const Case& c) {
       r.findings.push_back({FindingKind::no_headroom, "bias", ch, ch, bias, deq,
                             "|q_b| + K max|q_in| max|q_w| exceeds the accumulator"});
   }
-  return r;
 }
 
 }  // namespace quantcheck

@@ -27,6 +27,29 @@ inline std::int32_t cast_to_int32(double r, OutOfRange rule) {
   return static_cast<std::int32_t>(r);
 }
 
+// std::round and std::nearbyint without the libm call (baseline x86-64 has
+// no rounding instruction), same results for every finite value. |v| >= 2^52
+// (2^23 for float) is already an integer. Half away from zero: truncate by
+// casting, then step away when the dropped fraction (exact by Sterbenz) is at
+// least 1/2. Half to even: adding and subtracting 2^52 (2^23) rounds in the
+// current rounding mode, as std::nearbyint does.
+template <typename T>
+inline T round_half_away(T v) {
+  constexpr T big = sizeof(T) == 4 ? T(0x1p23) : T(0x1p52);
+  if (!(std::fabs(v) < big)) return v;
+  const T t = static_cast<T>(static_cast<std::int64_t>(v));
+  // Without a branch: the direction is a coin toss on real weights.
+  const T away = static_cast<T>(std::fabs(v - t) >= T(0.5));
+  return t + std::copysign(away, v);
+}
+template <typename T>
+inline T round_half_even(T v) {
+  constexpr T big = sizeof(T) == 4 ? T(0x1p23) : T(0x1p52);
+  if (!(std::fabs(v) < big)) return v;
+  const T c = std::copysign(big, v);
+  return (v + c) - c;
+}
+
 // Per-channel constants of the quantize loop.
 struct Step {
   float scale;
@@ -72,13 +95,13 @@ inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
     } else {
       v = x * st.inv;
     }
-    rounded = R == Rounding::half_to_even ? std::nearbyint(v) : std::round(v);
+    rounded = R == Rounding::half_to_even ? round_half_even(v) : round_half_away(v);
   } else {
     // exact and float64: a double quotient of two floats is rounded correctly
     // and ties are exact (x/s = k + 1/2 is representable), so round(x / s)
     // equals the exact rounding.
     const double v = static_cast<double>(x) / st.scale_d;
-    rounded = R == Rounding::half_to_even ? std::nearbyint(v) : std::round(v);
+    rounded = R == Rounding::half_to_even ? round_half_even(v) : round_half_away(v);
   }
   std::int64_t q = cast_to_int32(rounded, p.weight_out_of_range);
   if constexpr (!OffsetForm) q += st.zp;
@@ -151,10 +174,10 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
   const std::int64_t inner = l.inner;
   const std::int64_t channels = l.channels;
 
-  auto record = [&](std::int64_t begin, std::int64_t end, std::int64_t stride) {
-    for (std::int64_t i = begin; i < end; i += stride) {
-      const std::int64_t ch = (i / inner) % channels;
-      const Step& st = steps[per_tensor ? 0 : ch];
+  // The findings of one channel's run [begin, end).
+  auto record = [&](std::int64_t begin, std::int64_t end, std::int64_t ch) {
+    const Step& st = steps[per_tensor ? 0 : ch];
+    for (std::int64_t i = begin; i < end; ++i) {
       FindingKind kind;
       double deq;
       if (check_one(st, x[i], q[i], &kind, &deq)) {
@@ -185,7 +208,7 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
         // half a step, with the sign of x; only clipping can show.
         const ChannelParams& cp = params[per_tensor ? 0 : ch];
         if (findings && (cp.range_min < st.nmin || cp.range_max > st.nmax))
-          record(begin, begin + inner, 1);
+          record(begin, begin + inner, ch);
         continue;
       }
       bool suspect = false;
@@ -198,7 +221,7 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
                      (std::fabs(deq - xd) > 0.5 * st.scale_d);
         }
       }
-      if (suspect) record(begin, begin + inner, 1);
+      if (suspect) record(begin, begin + inner, ch);
     }
   }
 }

@@ -13,19 +13,32 @@ void add_unique(std::vector<std::string>& v, const std::string& s) {
   if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
 }
 
+// Calls f(channel, begin, end) for every run of one channel's elements: runs
+// of `inner` consecutive values, one run every channels * inner elements
+// (no division per element).
+template <typename F>
+void for_each_channel_run(const Case& c, const Layout& l, F f) {
+  const auto n = static_cast<std::int64_t>(c.weights.size());
+  for (std::int64_t base = 0; base < n; base += l.channels * l.inner)
+    for (std::int64_t ch = 0; ch < l.channels; ++ch)
+      f(ch, static_cast<std::size_t>(base + ch * l.inner),
+        static_cast<std::size_t>(base + (ch + 1) * l.inner));
+}
+
 // Max |w| per channel.
 std::vector<float> channel_max_abs(const Case& c, const Layout& l) {
   std::vector<float> m(static_cast<std::size_t>(l.channels), 0.0f);
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    const auto ch = static_cast<std::size_t>((static_cast<std::int64_t>(i) / l.inner) % l.channels);
-    m[ch] = std::max(m[ch], std::fabs(c.weights[i]));
-  }
+  for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
+    float& mc = m[static_cast<std::size_t>(ch)];
+    for (std::size_t i = begin; i < end; ++i) mc = std::max(mc, std::fabs(c.weights[i]));
+  });
   return m;
 }
 
+// r is scratch space, reused from layer to layer and policy to policy.
 LayerPolicyResult check_policy(const Policy& p, const Case& c, const Layout& l,
-                               const std::vector<float>& max_abs) {
-  const Result r = quantize(p, c);
+                               const std::vector<float>& max_abs, Result& r) {
+  quantize(p, c, r);
   LayerPolicyResult out;
   out.policy = p.name;
   const bool per_tensor = r.weights.channels.size() == 1 && l.channels != 1;
@@ -35,12 +48,17 @@ LayerPolicyResult check_policy(const Policy& p, const Case& c, const Layout& l,
 
   // Dead channels: some weight is not zero, every integer is the zero point.
   std::vector<char> nonzero_q(static_cast<std::size_t>(l.channels), 0);
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    const std::int64_t ch = (static_cast<std::int64_t>(i) / l.inner) % l.channels;
-    if (r.weights.q[i] != params_of(ch).zero_point) nonzero_q[static_cast<std::size_t>(ch)] = 1;
-    out.max_weight_error =
-        std::max(out.max_weight_error, std::fabs(r.weights.dequantized[i] - double(c.weights[i])));
-  }
+  for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
+    const std::int32_t zp = params_of(ch).zero_point;
+    bool nonzero = false;
+    double max_error = out.max_weight_error;
+    for (std::size_t i = begin; i < end; ++i) {
+      nonzero |= r.weights.q[i] != zp;
+      max_error = std::max(max_error, std::fabs(r.weights.dequantized[i] - double(c.weights[i])));
+    }
+    if (nonzero) nonzero_q[static_cast<std::size_t>(ch)] = 1;
+    out.max_weight_error = max_error;
+  });
   for (std::size_t ch = 0; ch < r.bias.dequantized.size(); ++ch)
     out.max_bias_error =
         std::max(out.max_bias_error, std::fabs(r.bias.dequantized[ch] - double(c.bias[ch])));
@@ -126,6 +144,7 @@ CheckReport check_model(const ModelFile& m, const CheckOptions& options) {
     report.summaries.push_back(s);
   }
 
+  Result scratch;
   for (const Layer& layer : find_layers(m)) {
     Case c;
     c.op = layer.kind;
@@ -155,7 +174,7 @@ CheckReport check_model(const ModelFile& m, const CheckOptions& options) {
     report.tiny_channels += lc.tiny_channels;
 
     for (std::size_t pi = 0; pi < options.policies.size(); ++pi) {
-      LayerPolicyResult r = check_policy(options.policies[pi], c, l, max_abs);
+      LayerPolicyResult r = check_policy(options.policies[pi], c, l, max_abs, scratch);
       PolicySummary& s = report.summaries[pi];
       const bool any = r.saturated_biases || r.sign_flipped_biases || r.sign_flipped_weights ||
                        r.dead_channels || r.invalid_scales || r.no_headroom || !r.broken.empty();

@@ -104,6 +104,10 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
 // Quantizes a whole case. Throws InputError on bad input.
 Result quantize(const Policy& p, const Case& c);
 
+// The same into r, reusing its buffers (for loops over many cases). r's
+// previous contents are replaced; on InputError r is left unspecified.
+void quantize(const Policy& p, const Case& c, Result& r);
+
 // Quantize the weights only (used by the benchmark and model checks), writing
 // integers into q; findings are appended. No validation beyond sizes.
 void quantize_weights(const Policy& p, const Case& c, const Layout& l,
