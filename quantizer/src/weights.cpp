@@ -108,6 +108,102 @@ inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(q, p.qmin, p.qmax));
 }
 
+// The fast path of quantize_one for a channel whose values cannot leave the
+// int32 range on the way (see fits_fast_path): the same arithmetic, rounding
+// and clamp, without branches, so the compiler can vectorise the loop.
+// Clamping the rounded value to [qmin - zp, qmax - zp] before adding zp is the
+// clamp of the sum (the ends are integers).
+template <WeightArithmetic A, Rounding R, bool OffsetForm>
+void quantize_run_fast(const Policy& p, const Step& st, const float* x, std::int32_t* q,
+                       std::int64_t count) {
+  const std::int32_t zp = OffsetForm ? 0 : st.zp;
+  if constexpr (A == WeightArithmetic::float32_inverse ||
+                A == WeightArithmetic::float32_range_inverse) {
+    const float lo = static_cast<float>(p.qmin - zp), hi = static_cast<float>(p.qmax - zp);
+    const float inv = st.inv, nmin = st.nmin_f, nmax = st.nmax_f;
+    for (std::int64_t j = 0; j < count; ++j) {
+      float v;
+      if constexpr (OffsetForm) {
+        const float xc = x[j] < nmin ? nmin : (x[j] > nmax ? nmax : x[j]);
+        v = (xc - nmin) * inv;
+      } else {
+        v = x[j] * inv;
+      }
+      float r;
+      if constexpr (R == Rounding::half_to_even) {
+        const float c = std::copysign(0x1p23f, v);
+        const float even = (v + c) - c;  // computed always: a select, not a branch
+        r = std::fabs(v) < 0x1p23f ? even : v;
+      } else {
+        const float t = static_cast<float>(static_cast<std::int32_t>(v));
+        r = t + std::copysign(static_cast<float>(std::fabs(v - t) >= 0.5f), v);
+      }
+      r = r < lo ? lo : (r > hi ? hi : r);
+      q[j] = static_cast<std::int32_t>(r) + zp;
+    }
+  } else {
+    const double lo = static_cast<double>(p.qmin) - zp, hi = static_cast<double>(p.qmax) - zp;
+    const double scale = st.scale_d;
+    for (std::int64_t j = 0; j < count; ++j) {
+      const double v = static_cast<double>(x[j]) / scale;
+      double r;
+      if constexpr (R == Rounding::half_to_even) {
+        const double c = std::copysign(0x1p52, v);
+        const double even = (v + c) - c;
+        r = std::fabs(v) < 0x1p52 ? even : v;
+      } else {
+        const double t = static_cast<double>(static_cast<std::int32_t>(v));
+        r = t + std::copysign(static_cast<double>(std::fabs(v - t) >= 0.5), v);
+      }
+      r = r < lo ? lo : (r > hi ? hi : r);
+      q[j] = static_cast<std::int32_t>(r) + zp;
+    }
+  }
+}
+
+// Whether every |v| of the channel stays below 2^30 (so the int32 casts of the
+// fast path are defined and quantize_one's out-of-range rules never apply).
+// The float32 roundings on the way add at most a factor 1 + 2^-22.
+template <WeightArithmetic A, bool OffsetForm>
+bool fits_fast_path(const Step& st, const ChannelParams& cp) {
+  const double max_abs =
+      std::max(std::fabs(static_cast<double>(cp.range_min)), std::fabs(double(cp.range_max)));
+  double bound;
+  if constexpr (A == WeightArithmetic::float32_inverse ||
+                A == WeightArithmetic::float32_range_inverse) {
+    if (!std::isfinite(st.inv)) return false;
+    bound = OffsetForm ? (double(st.nmax_f) - double(st.nmin_f)) * st.inv : max_abs * st.inv;
+  } else {
+    if (!(st.scale_d > 0)) return false;
+    bound = max_abs / st.scale_d;
+  }
+  return bound < 0x1p30;
+}
+
+// Whether an element may show a finding: the conditions of check_one, joined
+// without branches (a sign flip as x * deq < 0; neither product underflows in
+// double). Only elements where it holds are checked one by one.
+inline bool may_show_finding(const Step& st, float x, std::int32_t q) {
+  const double deq = (static_cast<double>(q) - st.zp) * st.scale_d;
+  const double xd = x;
+  return (xd < st.nmin) | (xd > st.nmax) | (xd * deq < 0) |
+         (std::fabs(deq - xd) > 0.5 * st.scale_d);
+}
+
+// Whether any element of a run may show a finding (vectorised: an integer OR).
+inline bool any_may_show_finding(const Step& st, const float* x, const std::int32_t* q,
+                                 std::int64_t count) {
+  const double zp = st.zp, scale = st.scale_d, half_step = 0.5 * st.scale_d;
+  const double nmin = st.nmin, nmax = st.nmax;
+  int any = 0;  // the same conditions as may_show_finding, on locals
+  for (std::int64_t j = 0; j < count; ++j) {
+    const double deq = (static_cast<double>(q[j]) - zp) * scale;
+    const double xd = x[j];
+    any |= (xd < nmin) | (xd > nmax) | (xd * deq < 0) | (std::fabs(deq - xd) > half_step);
+  }
+  return any != 0;
+}
+
 // Whether one quantized weight shows a finding, and which.
 inline bool check_one(const Step& st, float x, std::int32_t q, FindingKind* kind, double* deq_out) {
   const double deq = (static_cast<double>(q) - st.zp) * st.scale_d;
@@ -178,6 +274,7 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
   auto record = [&](std::int64_t begin, std::int64_t end, std::int64_t ch) {
     const Step& st = steps[per_tensor ? 0 : ch];
     for (std::int64_t i = begin; i < end; ++i) {
+      if (!may_show_finding(st, x[i], q[i])) continue;
       FindingKind kind;
       double deq;
       if (check_one(st, x[i], q[i], &kind, &deq)) {
@@ -211,17 +308,13 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
           record(begin, begin + inner, ch);
         continue;
       }
-      bool suspect = false;
-      for (std::int64_t j = begin; j < begin + inner; ++j) {
-        q[j] = quantize_one<A, R, OffsetForm>(p, st, x[j]);
-        if (findings) {
-          const double deq = (static_cast<double>(q[j]) - st.zp) * st.scale_d;
-          const double xd = x[j];
-          suspect |= (xd < st.nmin) | (xd > st.nmax) | (xd * deq < 0) |
-                     (std::fabs(deq - xd) > 0.5 * st.scale_d);
-        }
-      }
-      if (suspect) record(begin, begin + inner, ch);
+      if (detail::simd_enabled() && fits_fast_path<A, OffsetForm>(st, params[per_tensor ? 0 : ch]))
+        quantize_run_fast<A, R, OffsetForm>(p, st, x + begin, q + begin, inner);
+      else
+        for (std::int64_t j = begin; j < begin + inner; ++j)
+          q[j] = quantize_one<A, R, OffsetForm>(p, st, x[j]);
+      if (findings && any_may_show_finding(st, x + begin, q + begin, inner))
+        record(begin, begin + inner, ch);
     }
   }
 }

@@ -118,8 +118,9 @@ void quantize_weights(const Policy& p, const Case& c, const Layout& l,
 // and out-of-range rule. Sets *saturated when the exact quotient does not fit.
 std::int64_t quantize_bias_value(const Policy& p, float b, float s_b, bool* saturated);
 
-// Lets tests and benchmarks turn the run-time-dispatched SIMD weight loop off
-// (it is on by default where the CPU has AVX2 + FMA); results are identical.
+// Lets tests and benchmarks turn the fast weight loops off: the
+// run-time-dispatched SIMD loop of the exact policies (on where the CPU has
+// AVX2 + FMA) and the branch-free loop of the others. Results are identical.
 void set_simd_enabled(bool enabled);
 
 // The accumulator headroom left for the products: ACC_MAX - K * max|q_in| * max|q_w|.
