@@ -120,7 +120,12 @@ void add_audit_command(CLI::App& app, int& exit_code) {
       return;
     }
     if (!o->plot.empty()) {
-      write_file_atomically(o->plot, bias_error_plot_svg(chosen_policies(*o)));
+      // The presets (or those named) and every mode of every --adapter.
+      std::vector<std::shared_ptr<const QuantizerUnderTest>> qs;
+      for (const Policy& p : chosen_policies(*o))
+        qs.push_back(std::make_shared<PolicyQuantizer>(p));
+      for (auto& q : adapter_quantizers(o->adapters)) qs.push_back(std::move(q));
+      write_file_atomically(o->plot, bias_error_plot_svg(qs));
       std::cerr << "quantcheck: wrote " << o->plot << "\n";
       exit_code = 0;
       return;

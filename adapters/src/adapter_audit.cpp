@@ -51,6 +51,7 @@ void append_adapter_rows(AuditReport& report, const std::vector<std::string>& ad
         const std::size_t before = adapter->incidents().size();
         AuditCell cell;
         cell.policy = q->name();
+        cell.adapter = arg;
         cell.property = prop;
         cell.declared = is_declared(*prop, q->guarantees());
         cell.outcome = run_property(*prop, *q, cfg);
@@ -71,6 +72,16 @@ void append_adapter_rows(AuditReport& report, const std::vector<std::string>& ad
       }
     }
   }
+}
+
+std::vector<std::shared_ptr<const QuantizerUnderTest>> adapter_quantizers(
+    const std::vector<std::string>& adapters) {
+  std::vector<std::shared_ptr<const QuantizerUnderTest>> out;
+  for (const std::string& arg : adapters) {
+    auto adapter = std::make_shared<ExternalAdapter>(resolve_adapter_command(arg));
+    for (auto& q : external_quantizers(adapter)) out.push_back(std::move(q));
+  }
+  return out;
 }
 
 std::shared_ptr<const QuantizerUnderTest> quantizer_for_replay(

@@ -54,9 +54,27 @@ AuditReport run_audit(const std::vector<Policy>& policies,
   return r;
 }
 
+namespace {
+
+// s as one shell word: as it is when it holds only safe characters, else
+// single-quoted ('\'' for a quote inside).
+std::string shell_quote(const std::string& s) {
+  const bool plain = !s.empty() && s.find_first_not_of(
+                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789_.,:/+=-") == std::string::npos;
+  if (plain) return s;
+  std::string out = "'";
+  for (char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return out + "'";
+}
+
+}  // namespace
+
 std::string replay_command(const AuditCell& cell) {
-  return "quantcheck audit --policy " + cell.policy + " --property " + cell.property->name +
-         " --replay '" + case_to_json(cell.outcome.counterexample).dump() + "'";
+  return "quantcheck audit" +
+         (cell.adapter.empty() ? std::string() : " --adapter " + shell_quote(cell.adapter)) +
+         " --policy " + shell_quote(cell.policy) + " --property " + cell.property->name +
+         " --replay " + shell_quote(case_to_json(cell.outcome.counterexample).dump());
 }
 
 namespace {
@@ -210,6 +228,7 @@ nlohmann::json audit_json(const AuditReport& r) {
                            {"status", c.status()},
                            {"cases_run", c.outcome.cases_run},
                            {"rejected", c.outcome.rejected}};
+    if (!c.adapter.empty()) cell["adapter"] = c.adapter;
     if (!c.outcome.error.empty()) cell["error"] = c.outcome.error;
     if (c.outcome.found) {
       cell["message"] = c.outcome.message;

@@ -50,6 +50,11 @@ std::string num(double v) {
 
 std::vector<PlotPoint> bias_error_curve(const Policy& p, float bias, float input_scale,
                                         int points) {
+  return bias_error_curve(PolicyQuantizer(p), bias, input_scale, points);
+}
+
+std::vector<PlotPoint> bias_error_curve(const QuantizerUnderTest& q, float bias, float input_scale,
+                                        int points) {
   std::vector<PlotPoint> out;
   for (int i = 0; i < points; ++i) {
     const double log_m = kXMin + (kXMax - kXMin) * i / (points - 1);
@@ -63,7 +68,7 @@ std::vector<PlotPoint> bias_error_curve(const Policy& p, float bias, float input
     PlotPoint pt;
     pt.max_abs_w = m;
     try {
-      const Result r = quantize(p, c);
+      const Result r = q.quantize(c);
       const double deq = static_cast<double>(r.bias.q[0]) * static_cast<double>(r.bias.scale[0]);
       pt.relative_error = std::fabs(deq - double(bias)) / std::fabs(double(bias));
       if (std::isnan(pt.relative_error)) pt.relative_error = INFINITY;
@@ -77,8 +82,18 @@ std::vector<PlotPoint> bias_error_curve(const Policy& p, float bias, float input
 
 std::string bias_error_plot_svg(const std::vector<Policy>& policies, float bias, float input_scale,
                                 int points) {
+  std::vector<std::shared_ptr<const QuantizerUnderTest>> qs;
+  for (const Policy& p : policies) qs.push_back(std::make_shared<PolicyQuantizer>(p));
+  return bias_error_plot_svg(qs, bias, input_scale, points);
+}
+
+std::string bias_error_plot_svg(const std::vector<std::shared_ptr<const QuantizerUnderTest>>& qs,
+                                float bias, float input_scale, int points) {
+  // Every curve first, so a quantizer that fails leaves no partial document.
+  std::vector<std::vector<PlotPoint>> curves;
+  for (const auto& q : qs) curves.push_back(bias_error_curve(*q, bias, input_scale, points));
   std::ostringstream s;
-  const double height = std::max(kBottom + 60, kTop + 20.0 * double(policies.size()) + 40);
+  const double height = std::max(kBottom + 60, kTop + 20.0 * double(qs.size()) + 40);
   s << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"" << num(height)
     << "\" viewBox=\"0 0 960 " << num(height)
@@ -115,10 +130,11 @@ std::string bias_error_plot_svg(const std::vector<Policy>& policies, float bias,
        "above 1e2 at the top)</text>\n";
   s << "</g>\n";
 
-  for (std::size_t i = 0; i < policies.size(); ++i) {
-    const auto curve = bias_error_curve(policies[i], bias, input_scale, points);
-    s << "<g class=\"series\" data-policy=\"" << escape(policies[i].name) << "\" stroke=\""
-      << color(i) << "\" fill=\"none\" stroke-width=\"1.5\">\n";
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    const auto& curve = curves[i];
+    const std::string name = qs[i]->name();
+    s << "<g class=\"series\" data-policy=\"" << escape(name) << "\" stroke=\"" << color(i)
+      << "\" fill=\"none\" stroke-width=\"1.5\">\n";
     std::string pts;
     auto flush = [&] {
       if (!pts.empty()) s << "<polyline points=\"" << pts << "\"/>\n";
@@ -140,7 +156,7 @@ std::string bias_error_plot_svg(const std::vector<Policy>& policies, float bias,
     const double ly = kTop + 10 + 20.0 * double(i);
     s << "<g class=\"legend\"><line x1=\"710\" y1=\"" << num(ly) << "\" x2=\"740\" y2=\"" << num(ly)
       << "\" stroke=\"" << color(i) << "\" stroke-width=\"3\"/><text x=\"748\" y=\"" << num(ly + 4)
-      << "\">" << escape(policies[i].name) << "</text></g>\n";
+      << "\">" << escape(name) << "</text></g>\n";
   }
   s << "</svg>\n";
   return s.str();

@@ -2,8 +2,11 @@
 // bias-saturation hazard, and broken adapters reported as error cells.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "adapter_test_support.hpp"
 #include "quantcheck/adapter_audit.hpp"
+#include "quantcheck/bias_error_plot.hpp"
 #include "quantcheck/error.hpp"
 #include "quantcheck/presets.hpp"
 
@@ -83,6 +86,36 @@ TEST(AdapterAudit, ReplayFindsAdapterModesAndPresets) {
   EXPECT_THROW(quantizer_for_replay("nope", {test::broken_adapter("ok")}), UsageError);
   EXPECT_EQ(quantizer_for_replay("broken-ok:int8", {test::broken_adapter("ok")})->name(),
             "broken-ok:int8");
+}
+
+// --plot with --adapter: every adapter mode is a series beside the presets,
+// and the real PyTorch curve shows the bias cliff (int32 saturation at tiny
+// max|w|) that reference-int16's curve does not.
+TEST(AdapterAudit, PlotDrawsAdapterModesBesideThePresets) {
+  QUANTCHECK_REQUIRE_TORCH();
+  const auto modes = adapter_quantizers({"pytorch"});
+  ASSERT_EQ(modes.size(), 4u);
+  std::vector<std::shared_ptr<const QuantizerUnderTest>> qs = {
+      std::make_shared<PolicyQuantizer>(find_preset("reference-int16"))};
+  qs.insert(qs.end(), modes.begin(), modes.end());
+  const std::string svg = bias_error_plot_svg(qs, -1.2156529426574707f, 0.0001525924017187208f, 41);
+  for (const auto& q : qs)
+    EXPECT_NE(svg.find("data-policy=\"" + q->name() + "\""), std::string::npos) << q->name();
+
+  double worst_pytorch = 0, worst_reference = 0;
+  for (const PlotPoint& p :
+       bias_error_curve(*modes[0], -1.2156529426574707f, 0.0001525924017187208f, 41))
+    if (!std::isnan(p.relative_error)) worst_pytorch = std::max(worst_pytorch, p.relative_error);
+  for (const PlotPoint& p :
+       bias_error_curve(*qs[0], -1.2156529426574707f, 0.0001525924017187208f, 41))
+    if (!std::isnan(p.relative_error))
+      worst_reference = std::max(worst_reference, p.relative_error);
+  EXPECT_GT(worst_pytorch, 0.5) << modes[0]->name() << " keeps the bias at every max|w|?";
+  EXPECT_LT(worst_reference, 1e-3);
+}
+
+TEST(AdapterAudit, PlotRefusesAnAdapterThatDoesNotStart) {
+  EXPECT_THROW(adapter_quantizers({"false"}), AdapterError);
 }
 
 }  // namespace

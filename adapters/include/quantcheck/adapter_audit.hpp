@@ -25,6 +25,12 @@ void append_adapter_rows(AuditReport& report, const std::vector<std::string>& ad
                          const RunConfig& cfg, const std::function<void(int, int)>& progress = {},
                          const AdapterOptions& options = {});
 
+// Every mode of every adapter (bundled names or commands), each its own
+// quantizer, for `quantcheck audit --plot`. Throws AdapterError when one
+// cannot start.
+std::vector<std::shared_ptr<const QuantizerUnderTest>> adapter_quantizers(
+    const std::vector<std::string>& adapters);
+
 // The quantizer named `name` for `quantcheck audit --replay`: a preset, or a
 // mode of one of the adapters ("pytorch:int8-channel"). Throws UsageError
 // naming what exists.

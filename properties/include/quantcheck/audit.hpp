@@ -19,6 +19,7 @@ namespace quantcheck {
 
 struct AuditCell {
   std::string policy;
+  std::string adapter;  // the --adapter argument whose mode this row is; empty for a preset
   const Property* property = nullptr;
   bool declared = false;
   PropertyOutcome outcome;
