@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "quantcheck/quantize.hpp"
 #include "simd_kernels.hpp"
@@ -108,6 +109,22 @@ inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(q, p.qmin, p.qmax));
 }
 
+// round_half_even / round_half_away for |v| < 2^31, as selects rather than
+// branches (the int32 cast is defined there; for |v| >= 2^23, resp. 2^52, v is
+// already an integer and both forms return it).
+template <Rounding R, typename T>
+inline T round_branch_free(T v) {
+  if constexpr (R == Rounding::half_to_even) {
+    constexpr T big = sizeof(T) == 4 ? T(0x1p23) : T(0x1p52);
+    const T c = std::copysign(big, v);
+    const T even = (v + c) - c;  // computed always: a select, not a branch
+    return std::fabs(v) < big ? even : v;
+  } else {
+    const T t = static_cast<T>(static_cast<std::int32_t>(v));
+    return t + std::copysign(static_cast<T>(std::fabs(v - t) >= T(0.5)), v);
+  }
+}
+
 // The fast path of quantize_one for a channel whose values cannot leave the
 // int32 range on the way (see fits_fast_path): the same arithmetic, rounding
 // and clamp, without branches, so the compiler can vectorise the loop.
@@ -116,48 +133,25 @@ inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
 template <WeightArithmetic A, Rounding R, bool OffsetForm>
 void quantize_run_fast(const Policy& p, const Step& st, const float* x, std::int32_t* q,
                        std::int64_t count) {
+  constexpr bool in_float32 =
+      A == WeightArithmetic::float32_inverse || A == WeightArithmetic::float32_range_inverse;
+  using T = std::conditional_t<in_float32, float, double>;
   const std::int32_t zp = OffsetForm ? 0 : st.zp;
-  if constexpr (A == WeightArithmetic::float32_inverse ||
-                A == WeightArithmetic::float32_range_inverse) {
-    const float lo = static_cast<float>(p.qmin - zp), hi = static_cast<float>(p.qmax - zp);
-    const float inv = st.inv, nmin = st.nmin_f, nmax = st.nmax_f;
-    for (std::int64_t j = 0; j < count; ++j) {
-      float v;
-      if constexpr (OffsetForm) {
-        const float xc = x[j] < nmin ? nmin : (x[j] > nmax ? nmax : x[j]);
-        v = (xc - nmin) * inv;
-      } else {
-        v = x[j] * inv;
-      }
-      float r;
-      if constexpr (R == Rounding::half_to_even) {
-        const float c = std::copysign(0x1p23f, v);
-        const float even = (v + c) - c;  // computed always: a select, not a branch
-        r = std::fabs(v) < 0x1p23f ? even : v;
-      } else {
-        const float t = static_cast<float>(static_cast<std::int32_t>(v));
-        r = t + std::copysign(static_cast<float>(std::fabs(v - t) >= 0.5f), v);
-      }
-      r = r < lo ? lo : (r > hi ? hi : r);
-      q[j] = static_cast<std::int32_t>(r) + zp;
+  const T lo = static_cast<T>(p.qmin - zp), hi = static_cast<T>(p.qmax - zp);
+  const float inv = st.inv, nmin = st.nmin_f, nmax = st.nmax_f;
+  const double scale = st.scale_d;
+  for (std::int64_t j = 0; j < count; ++j) {
+    T v;
+    if constexpr (!in_float32) {
+      v = static_cast<double>(x[j]) / scale;
+    } else if constexpr (OffsetForm) {
+      v = ((x[j] < nmin ? nmin : (x[j] > nmax ? nmax : x[j])) - nmin) * inv;
+    } else {
+      v = x[j] * inv;
     }
-  } else {
-    const double lo = static_cast<double>(p.qmin) - zp, hi = static_cast<double>(p.qmax) - zp;
-    const double scale = st.scale_d;
-    for (std::int64_t j = 0; j < count; ++j) {
-      const double v = static_cast<double>(x[j]) / scale;
-      double r;
-      if constexpr (R == Rounding::half_to_even) {
-        const double c = std::copysign(0x1p52, v);
-        const double even = (v + c) - c;
-        r = std::fabs(v) < 0x1p52 ? even : v;
-      } else {
-        const double t = static_cast<double>(static_cast<std::int32_t>(v));
-        r = t + std::copysign(static_cast<double>(std::fabs(v - t) >= 0.5), v);
-      }
-      r = r < lo ? lo : (r > hi ? hi : r);
-      q[j] = static_cast<std::int32_t>(r) + zp;
-    }
+    T r = round_branch_free<R>(v);
+    r = r < lo ? lo : (r > hi ? hi : r);
+    q[j] = static_cast<std::int32_t>(r) + zp;
   }
 }
 
