@@ -26,10 +26,18 @@ inline constexpr char kCaseFileIdentifier[] = "QCAS";
 // included), so a fuzz input can carry anything validate() must reject.
 std::vector<std::uint8_t> encode_case_file(const CaseRecord& r);
 
+// The same bytes written to out (a mutator's buffer) without allocating per
+// call; returns their size, or 0 (out untouched) when they exceed max_size.
+std::size_t encode_case_file(const CaseRecord& r, std::uint8_t* out, std::size_t max_size);
+
 // Reads a case file after the flatbuffers verifier has checked every offset
 // and length; nullopt when the bytes are not a well-formed case file. It does
 // not validate the case itself (quantize() does that).
 std::optional<CaseRecord> decode_case_file(const std::uint8_t* data, std::size_t size);
+
+// The same into r, reusing its buffers (a fuzz target decodes every input into
+// one record); false, with r unspecified, when the bytes are not a case file.
+bool decode_case_file(const std::uint8_t* data, std::size_t size, CaseRecord& r);
 
 // As above, but throws InputError naming the file when it is not a case file.
 CaseRecord decode_case_file_or_throw(const std::vector<std::uint8_t>& bytes,
