@@ -192,10 +192,8 @@ void mutate_record(CaseRecord& rec, Rng& r) {
 
 std::size_t emit(const CaseRecord& rec, std::uint8_t* data, std::size_t size,
                  std::size_t max_size) {
-  const std::vector<std::uint8_t> out = encode_case_file(rec);
-  if (out.size() > max_size) return size;  // too big for this run: leave the input as it was
-  std::memcpy(data, out.data(), out.size());
-  return out.size();
+  const std::size_t n = encode_case_file(rec, data, max_size);
+  return n == 0 ? size : n;  // too big for this run: leave the input as it was
 }
 
 }  // namespace
@@ -220,8 +218,8 @@ CaseRecord seed_case(unsigned int seed) {
 std::size_t mutate_case_file(std::uint8_t* data, std::size_t size, std::size_t max_size,
                              unsigned int seed) {
   Rng r(seed ? seed : 1);
-  auto rec = decode_case_file(data, size);
-  if (!rec) return emit(seed_case(seed), data, size, max_size);
+  static CaseRecord rec;  // buffers reused from mutation to mutation
+  if (!decode_case_file(data, size, rec)) return emit(seed_case(seed), data, size, max_size);
   // Now and then let the bytes be broken, so the verifier path stays covered.
   if (pick(r, 32) == 0) {
     if (LLVMFuzzerMutate) return LLVMFuzzerMutate(data, size, max_size);
@@ -229,8 +227,8 @@ std::size_t mutate_case_file(std::uint8_t* data, std::size_t size, std::size_t m
     return size;
   }
   const unsigned rounds = 1 + pick(r, 3);
-  for (unsigned i = 0; i < rounds; ++i) mutate_record(*rec, r);
-  return emit(*rec, data, size, max_size);
+  for (unsigned i = 0; i < rounds; ++i) mutate_record(rec, r);
+  return emit(rec, data, size, max_size);
 }
 
 }  // namespace quantcheck::fuzz

@@ -27,16 +27,22 @@ float next_float(FuzzedDataProvider& in, std::uint8_t selector) {
       0.0f,  -0.0f,       1e-19f, 1.635772e-19f, FLT_MIN,   FLT_MAX,     1e-5f,         1e-8f,
       1e-9f, FLT_EPSILON, 1.0f,   -1.0f,         0x1p-149f, -1.2156529f, 0.0001525924f, 32767.0f};
   if (selector < 16) return table[selector];
-  const auto bytes = in.ConsumeBytes<std::uint8_t>(4);
+  // The next (up to) four bytes, little-endian, missing ones zero; no vector
+  // per value as ConsumeBytes would allocate.
+  std::uint8_t bytes[4] = {0, 0, 0, 0};
+  const std::size_t got = in.ConsumeData(bytes, 4);
   std::uint32_t u = 0;
-  for (std::size_t i = 0; i < bytes.size(); ++i) u |= std::uint32_t{bytes[i]} << (8 * i);
+  for (std::size_t i = 0; i < got; ++i) u |= std::uint32_t{bytes[i]} << (8 * i);
   float f;
   std::memcpy(&f, &u, 4);
   return f;
 }
 
-Case case_from_bytes(FuzzedDataProvider& in) {
-  Case c;
+// Fills c (its buffers are reused from one input to the next).
+void case_from_bytes(FuzzedDataProvider& in, Case& c) {
+  c.weights.clear();
+  c.bias.clear();
+  c.channel_axis.reset();
   c.op = in.PickValueInArray({OpKind::conv2d, OpKind::depthwise_conv2d, OpKind::fully_connected});
   auto dim = [&] { return in.ConsumeIntegralInRange<std::int64_t>(1, 4); };
   switch (c.op) {
@@ -55,19 +61,20 @@ Case case_from_bytes(FuzzedDataProvider& in) {
   const std::int64_t channels =
       axis < static_cast<std::int64_t>(c.weight_shape.size()) ? c.weight_shape[axis] : 1;
   c.input_scale = next_float(in, in.ConsumeIntegral<std::uint8_t>());
+  c.weights.reserve(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i)
     c.weights.push_back(next_float(in, in.ConsumeIntegral<std::uint8_t>()));
   if (has_bias)
     for (std::int64_t i = 0; i < channels; ++i)
       c.bias.push_back(next_float(in, in.ConsumeIntegral<std::uint8_t>()));
-  return c;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  const Case c = case_from_bytes(in);
+  static Case c;
+  case_from_bytes(in, c);
   try {
     quantcheck::validate(c);
   } catch (const quantcheck::InputError&) {

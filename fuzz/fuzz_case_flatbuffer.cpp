@@ -10,15 +10,16 @@
 #include "quantcheck/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto rec = quantcheck::decode_case_file(data, size);
-  if (!rec) return 0;  // not a case file: the verifier said no, nothing was read
+  static quantcheck::CaseRecord rec;  // buffers reused from input to input
+  if (!quantcheck::decode_case_file(data, size, rec))
+    return 0;  // not a case file: the verifier said no
   try {
-    quantcheck::validate(rec->c);
+    quantcheck::validate(rec.c);
   } catch (const quantcheck::InputError&) {
     return 0;
   }
-  for (const quantcheck::Policy* p : quantcheck::fuzz::policies_for(rec->policy))
-    quantcheck::fuzz::quantize_and_check(*p, rec->c);
+  for (const quantcheck::Policy* p : quantcheck::fuzz::policies_for(rec.policy))
+    quantcheck::fuzz::quantize_and_check(*p, rec.c);
   return 0;
 }
 

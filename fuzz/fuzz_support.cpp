@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <sstream>
 
 #include "quantcheck/error.hpp"
@@ -193,8 +194,7 @@ FloatQuotient float_quotient(float num, float den) {
   return r;
 }
 
-std::optional<int128> round_float_quotient(float num, float den, Rounding rounding) {
-  const FloatQuotient q = float_quotient(num, den);
+std::optional<int128> round_float_quotient(const FloatQuotient& q, Rounding rounding) {
   if (q.huge) return std::nullopt;
   if (q.exact || q.half_cmp < 0) return q.floor;
   if (q.half_cmp > 0) return q.floor + 1;
@@ -202,12 +202,19 @@ std::optional<int128> round_float_quotient(float num, float den, Rounding roundi
   return q.floor >= 0 ? q.floor + 1 : q.floor;
 }
 
-bool float_within_half_step(int128 q, float num, float den) {
-  const FloatQuotient r = float_quotient(num, den);
+std::optional<int128> round_float_quotient(float num, float den, Rounding rounding) {
+  return round_float_quotient(float_quotient(num, den), rounding);
+}
+
+bool float_within_half_step(int128 q, const FloatQuotient& r) {
   if (r.huge) return false;
   if (q == r.floor) return r.exact || r.half_cmp <= 0;
   if (q == r.floor + 1) return !r.exact && r.half_cmp >= 0;
   return false;
+}
+
+bool float_within_half_step(int128 q, float num, float den) {
+  return float_within_half_step(q, float_quotient(num, den));
 }
 
 const std::vector<const Policy*>& fuzzed_policies() {
@@ -215,16 +222,23 @@ const std::vector<const Policy*>& fuzzed_policies() {
   return all;
 }
 
-std::vector<const Policy*> policies_for(const std::string& name) {
+const std::vector<const Policy*>& policies_for(const std::string& name) {
   const auto& all = fuzzed_policies();
-  const Policy* named = nullptr;
-  for (const Policy* p : all)
-    if (p->name == name) named = p;
-  if (named == nullptr) return all;
-  std::vector<const Policy*> out{named};
-  for (const Policy* p : all)
-    if (p != named && p->bias_fit == BiasFit::reference_headroom) out.push_back(p);
-  return out;
+  // Per fuzzed preset, the list it names: itself, then the reference presets.
+  static const std::vector<std::vector<const Policy*>> named = [&] {
+    std::vector<std::vector<const Policy*>> out;
+    for (const Policy* n : all) {
+      std::vector<const Policy*> list{n};
+      for (const Policy* p : all)
+        if (p != n && p->bias_fit == BiasFit::reference_headroom) list.push_back(p);
+      out.push_back(std::move(list));
+    }
+    return out;
+  }();
+  // The last preset of that name wins, as it always has.
+  for (std::size_t i = all.size(); i-- > 0;)
+    if (all[i]->name == name) return named[i];
+  return all;
 }
 
 void hold_to_no_bias_saturation(const std::string& preset) { unexcused_preset() = preset; }
@@ -244,16 +258,32 @@ Case slice_channel(const Case& c, const Layout& l, std::int64_t ch) {
   return s;
 }
 
-std::optional<Result> quantize_and_check(const Policy& p, const Case& c) {
+namespace {
+
+// One reusable result per preset: quantize(p, c, r) keeps the buffers of the
+// previous input, so the steady state allocates (and, under ASan, poisons and
+// quarantines) almost nothing per input. A deque keeps earlier buffers in place.
+Result& result_buffer(const Policy& p) {
+  static std::deque<std::pair<const Policy*, Result>> buffers;
+  for (auto& [policy, r] : buffers)
+    if (policy == &p) return r;
+  buffers.emplace_back(&p, Result{});
+  return buffers.back().second;
+}
+
+}  // namespace
+
+const Result* quantize_and_check(const Policy& p, const Case& c) {
+  Result& r = result_buffer(p);
   try {
-    Result r = quantize(p, c);
-    check_result(p, c, r);
-    return r;
+    quantize(p, c, r);
   } catch (const InputError& e) {
     if (p.bias_fit == BiasFit::reference_headroom && refusal_justified(p, c, validate(c)))
-      return std::nullopt;
+      return nullptr;
     fail(p.name + " refused a valid case it could quantize: " + e.what(), &c);
   }
+  check_result(p, c, r);
+  return &r;
 }
 
 void check_result(const Policy& p, const Case& c, const Result& r) {
@@ -320,42 +350,48 @@ void check_result(const Policy& p, const Case& c, const Result& r) {
     const float s_w = r.weights.channels[per_tensor ? 0 : ch].scale;
     const float s_b = r.bias.scale[ch];
     const std::int64_t q = r.bias.q[ch];
-    const std::string where = "bias channel " + std::to_string(ch) + " (b " + hex(b) + ", s_b " +
-                              hex(s_b) + ", q " + std::to_string(q) + ")";
+    // Built only when something broke: the description costs allocations.
+    auto where = [&] {
+      return "bias channel " + std::to_string(ch) + " (b " + hex(b) + ", s_b " + hex(s_b) + ", q " +
+             std::to_string(q) + ")";
+    };
     const float expect_s_b = c.input_scale * s_w;
-    if (std::memcmp(&s_b, &expect_s_b, 4) != 0) broke(where + ": s_b != float32(s_in * s_w)");
+    if (std::memcmp(&s_b, &expect_s_b, 4) != 0) broke(where() + ": s_b != float32(s_in * s_w)");
     const double bias_deq = double(q) * double(s_b);  // 0 * inf is NaN on both sides
     if (r.bias.dequantized[ch] != bias_deq &&
         !(std::isnan(bias_deq) && std::isnan(r.bias.dequantized[ch])))
-      broke(where + ": dequantized != q * s_b");
+      broke(where() + ": dequantized != q * s_b");
     if (q < type_min(p.bias_type) || q > type_max(p.bias_type))
-      broke(where + ": outside the bias type");
+      broke(where() + ": outside the bias type");
 
     // Does the exact quotient fit the type? (s_b = 0 fits only a zero bias; s_b = inf gives 0.)
+    // One exact quotient serves both the rounding and the half-step test below.
     bool fits;
-    std::optional<int128> exact;
+    FloatQuotient quotient;
+    const bool finite_nonzero = !std::isinf(s_b) && s_b != 0;
     if (std::isinf(s_b)) {
       fits = true;
     } else if (s_b == 0) {
       fits = b == 0;
     } else {
-      exact = round_float_quotient(b, s_b, p.rounding);
+      quotient = float_quotient(b, s_b);
+      const auto exact = round_float_quotient(quotient, p.rounding);
       fits = exact && *exact >= type_min(p.bias_type) && *exact <= type_max(p.bias_type);
     }
-    if (r.bias.saturated[ch] == fits) broke(where + ": saturated flag disagrees with b / s_b");
+    if (r.bias.saturated[ch] == fits) broke(where() + ": saturated flag disagrees with b / s_b");
 
     const bool hold_saturation = held.no_bias_saturation && !(unexcused && s_b == 0);
-    if (hold_saturation && !fits) broke("no_bias_saturation: " + where);
-    if (held.valid_scales && !normal_finite(s_b)) broke("valid_scales: " + where);
+    if (hold_saturation && !fits) broke("no_bias_saturation: " + where());
+    if (held.valid_scales && !normal_finite(s_b)) broke("valid_scales: " + where());
     if (held.bias_sign_preserved && ((b > 0 && q < 0) || (b < 0 && q > 0) || (b == 0 && q != 0)))
-      broke("bias_sign_preserved: " + where);
+      broke("bias_sign_preserved: " + where());
     if (held.bias_error_bound) {
       const bool within =
-          (s_b > 0 && std::isfinite(s_b)) ? float_within_half_step(q, b, s_b) : (b == 0 && q == 0);
-      if (!within) broke("bias_error_bound: " + where);
+          (s_b > 0 && finite_nonzero) ? float_within_half_step(q, quotient) : (b == 0 && q == 0);
+      if (!within) broke("bias_error_bound: " + where());
     }
     if (held.accumulator_headroom && (q < 0 ? -int128{q} : int128{q}) > room)
-      broke("accumulator_headroom: " + where + ", room " + i128(room));
+      broke("accumulator_headroom: " + where() + ", room " + i128(room));
   }
 
   // The library's own findings must agree that nothing held is broken.

@@ -32,9 +32,11 @@ FloatQuotient float_quotient(float num, float den);
 
 // round(num / den) with the given tie rule; nullopt when huge.
 std::optional<int128> round_float_quotient(float num, float den, Rounding rounding);
+std::optional<int128> round_float_quotient(const FloatQuotient& q, Rounding rounding);
 
 // |q - num / den| <= 1/2, exactly (den != 0).
 bool float_within_half_step(int128 q, float num, float den);
+bool float_within_half_step(int128 q, const FloatQuotient& num_over_den);
 
 // The presets this process fuzzes: every preset, or the comma-separated names
 // in QUANTCHECK_FUZZ_POLICIES (e.g. "reference,reference-uint8,reference-int16").
@@ -42,7 +44,7 @@ const std::vector<const Policy*>& fuzzed_policies();
 
 // The presets a case file asks for: its own policy plus the reference presets,
 // or every fuzzed preset when the name is empty or unknown.
-std::vector<const Policy*> policies_for(const std::string& name);
+const std::vector<const Policy*>& policies_for(const std::string& name);
 
 // The unexcused build (fuzz_case_bytes_unexcused): hold this preset to
 // no_bias_saturation at every non-zero bias scale, so the #6970 saturation
@@ -51,8 +53,9 @@ void hold_to_no_bias_saturation(const std::string& preset);
 
 // Quantizes c (already validated) under p and re-checks the result. An
 // InputError is accepted only from the reference policies, which refuse a
-// bias that no finite weight scale can fit; any other failure traps.
-std::optional<Result> quantize_and_check(const Policy& p, const Case& c);
+// bias that no finite weight scale can fit (nullptr); any other failure traps.
+// The result lives in a buffer per preset, valid until the next call for p.
+const Result* quantize_and_check(const Policy& p, const Case& c);
 
 // Every guarantee p declares (and the unexcused hold) re-checked on r, plus
 // the shape of r itself: sizes, integer ranges, zero points, s_b = s_in * s_w,
