@@ -19,6 +19,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
 
 #include "case_mutator.hpp"
@@ -46,6 +47,24 @@ std::int64_t apply_rule(double r, OutOfRange rule, std::int64_t lo, std::int64_t
   std::int64_t v = out ? (r < 0 ? lo : hi) : static_cast<std::int64_t>(r);
   if (rule == OutOfRange::saturate_symmetric && v < -hi) v = -hi;
   return v;
+}
+
+// round(x / s) for finite x and finite s > 0, exactly. The double quotient d
+// is within 2^-53 |x / s| of the exact one, so for |d| < 2^30 it is off by
+// less than 2^-22, and the rounded fraction d - floor(d) by less than
+// 2^-22 + 2^-53. When that fraction is more than 2^-21 away from 1/2, no tie
+// and no half-integer lies between d and x / s, so both round to the same
+// integer under either tie rule (a fraction just below 0 or above 1 still
+// picks the right neighbour). Everything else, near-ties and large quotients,
+// takes the exact 128-bit quotient.
+std::optional<int128> screened_round_quotient(float x, float s, Rounding rounding) {
+  const double d = double(x) / double(s);
+  if (std::fabs(d) < 0x1p30) {
+    const double fl = std::floor(d);
+    const double frac = d - fl;
+    if (std::fabs(frac - 0.5) > 0x1p-21) return static_cast<int128>(frac < 0.5 ? fl : fl + 1);
+  }
+  return fuzz::round_float_quotient(x, s, rounding);
 }
 
 // One weight by the plain formula.
@@ -83,7 +102,7 @@ std::int32_t plain_weight(const Policy& p, const ChannelParams& cp, float x) {
         fail(p.name + ": exact/float64 weight arithmetic with a zero or negative scale");
       // x / inf = 0: an infinite scale (a bias fit that overflowed) puts every weight at zp.
       const auto e = std::isinf(cp.scale) ? std::optional<int128>(0)
-                                          : fuzz::round_float_quotient(x, cp.scale, p.rounding);
+                                          : screened_round_quotient(x, cp.scale, p.rounding);
       q = e ? static_cast<std::int64_t>(std::max<int128>(lo, std::min<int128>(hi, *e)))
             : (x < 0 ? lo : hi);
       break;
@@ -93,8 +112,9 @@ std::int32_t plain_weight(const Policy& p, const ChannelParams& cp, float x) {
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(q, p.qmin, p.qmax));
 }
 
-// One bias by the plain formula.
-std::int64_t plain_bias(const Policy& p, float b, float s_b) {
+// One bias by the plain formula. exact: round(b / s_b) from the independent
+// quotient when s_b is finite and positive (computed once by the caller).
+std::int64_t plain_bias(const Policy& p, float b, float s_b, const std::optional<int128>& exact) {
   const std::int64_t lo = p.bias_type == BiasType::int32 ? std::numeric_limits<std::int32_t>::min()
                                                          : std::numeric_limits<std::int64_t>::min();
   const std::int64_t hi = p.bias_type == BiasType::int32 ? std::numeric_limits<std::int32_t>::max()
@@ -111,7 +131,7 @@ std::int64_t plain_bias(const Policy& p, float b, float s_b) {
       break;
     case BiasArithmetic::exact: {
       if (!(s_b > 0) || !std::isfinite(s_b)) break;
-      const auto e = fuzz::round_float_quotient(b, s_b, p.rounding);
+      const auto& e = exact;
       if (e && *e >= lo && *e <= hi) return static_cast<std::int64_t>(*e);
       r = b < 0 ? -HUGE_VAL : HUGE_VAL;
       break;
@@ -128,12 +148,49 @@ bool same_params(const ChannelParams& a, const ChannelParams& b) {
          a.raised_for_bias == b.raised_for_bias && same_float(a.fitted_range, b.fitted_range);
 }
 
-std::optional<Result> try_quantize(const Policy& p, const Case& c) {
+// Quantizes into r (its buffers reused); false when the case is refused.
+bool try_quantize(const Policy& p, const Case& c, Result& r) {
   try {
-    return quantize(p, c);
+    quantize(p, c, r);
+    return true;
   } catch (const InputError&) {
-    return std::nullopt;  // the reference policies refuse infeasible biases
+    return false;  // the reference policies refuse infeasible biases
   }
+}
+
+// The variants of a preset the checks quantize under, made once per preset
+// (a Policy copy allocates its strings). A deque keeps earlier entries in place.
+struct Variants {
+  Policy as_float64, as_exact, per_channel, per_tensor;
+};
+
+const Variants& variants_of(const Policy& p) {
+  static std::deque<std::pair<const Policy*, Variants>> cache;
+  for (const auto& [policy, v] : cache)
+    if (policy == &p) return v;
+  Variants v{p, p, p, p};
+  v.as_float64.bias_arithmetic = BiasArithmetic::float64_divide;
+  v.as_exact.bias_arithmetic = BiasArithmetic::exact;
+  v.per_channel.granularity = Granularity::per_channel;
+  v.per_tensor.granularity = Granularity::per_tensor;
+  cache.emplace_back(&p, std::move(v));
+  return cache.back().second;
+}
+
+// c with only output channel ch, into one (buffers reused); as fuzz::slice_channel.
+void slice_into(const Case& c, const Layout& l, std::int64_t ch, Case& one) {
+  one.op = c.op;
+  one.input_scale = c.input_scale;
+  one.channel_axis = c.channel_axis;
+  one.weight_shape = c.weight_shape;
+  one.weight_shape[l.axis] = 1;
+  one.weights.clear();
+  for (std::int64_t base = 0; base < static_cast<std::int64_t>(c.weights.size());
+       base += l.channels * l.inner)
+    one.weights.insert(one.weights.end(), c.weights.begin() + base + ch * l.inner,
+                       c.weights.begin() + base + (ch + 1) * l.inner);
+  one.bias.clear();
+  if (!c.bias.empty()) one.bias.push_back(c.bias[ch]);
 }
 
 void check_weights_and_bias(const Policy& p, const Case& c, const Result& r) {
@@ -147,9 +204,8 @@ void check_weights_and_bias(const Policy& p, const Case& c, const Result& r) {
                std::to_string(i) + ", the plain formula " + std::to_string(want),
            &c);
   }
-  Policy as_float64 = p, as_exact = p;
-  as_float64.bias_arithmetic = BiasArithmetic::float64_divide;
-  as_exact.bias_arithmetic = BiasArithmetic::exact;
+  const Policy& as_float64 = variants_of(p).as_float64;
+  const Policy& as_exact = variants_of(p).as_exact;
   for (std::size_t ch = 0; ch < c.bias.size(); ++ch) {
     const float b = c.bias[ch];
     const float s_b = r.bias.scale[ch];
@@ -158,12 +214,16 @@ void check_weights_and_bias(const Policy& p, const Case& c, const Result& r) {
     if (q != r.bias.q[ch] || saturated != r.bias.saturated[ch])
       fail(p.name + ": quantize() and quantize_bias_value disagree on bias " + std::to_string(ch),
            &c);
-    if (q != plain_bias(p, b, s_b))
+    // The independent exact rounding, once for the plain formula and the 2^27 test.
+    const bool exact_defined = s_b > 0 && std::isfinite(s_b);
+    const std::optional<int128> e =
+        exact_defined ? fuzz::round_float_quotient(b, s_b, p.rounding) : std::nullopt;
+    const std::int64_t plain = plain_bias(p, b, s_b, e);
+    if (q != plain)
       fail(p.name + ": quantize_bias_value gives " + std::to_string(q) + " for bias " +
-               std::to_string(ch) + ", the plain formula " + std::to_string(plain_bias(p, b, s_b)),
+               std::to_string(ch) + ", the plain formula " + std::to_string(plain),
            &c);
-    if (s_b > 0 && std::isfinite(s_b)) {
-      const auto e = fuzz::round_float_quotient(b, s_b, p.rounding);
+    if (exact_defined) {
       if (e && *e > -(int128{1} << 27) && *e < (int128{1} << 27)) {
         const std::int64_t q64 = quantize_bias_value(as_float64, b, s_b, nullptr);
         const std::int64_t qex = quantize_bias_value(as_exact, b, s_b, nullptr);
@@ -176,35 +236,60 @@ void check_weights_and_bias(const Policy& p, const Case& c, const Result& r) {
   }
 }
 
-void check_channels_alone(const Policy& p, const Case& c, const Result& whole) {
-  if (p.granularity != Granularity::per_channel) return;
+// Returns channel 0 quantized alone (for the per-tensor check); nullptr when
+// p is not per-channel. A one-channel filter is its own channel 0 (slice_into
+// copies it unchanged), and quantize() is a function of its inputs: the whole
+// result serves, and comparing it with itself would check nothing.
+const Result* check_channels_alone(const Policy& p, const Case& c, const Result& whole) {
+  if (p.granularity != Granularity::per_channel) return nullptr;
+  if (whole.layout.channels == 1) return &whole;
+  static Case one;
+  static Result channel0, rest;
   for (std::int64_t ch = 0; ch < whole.layout.channels; ++ch) {
-    const Case one = fuzz::slice_channel(c, whole.layout, ch);
-    const auto alone = try_quantize(p, one);
-    if (!alone) fail(p.name + ": channel " + std::to_string(ch) + " alone was refused", &c);
-    if (!same_params(alone->weights.channels[0], whole.weights.channels[ch]))
+    slice_into(c, whole.layout, ch, one);
+    Result& alone = ch == 0 ? channel0 : rest;
+    if (!try_quantize(p, one, alone))
+      fail(p.name + ": channel " + std::to_string(ch) + " alone was refused", &c);
+    if (!same_params(alone.weights.channels[0], whole.weights.channels[ch]))
       fail(p.name + ": channel " + std::to_string(ch) + " parameters change when it is alone", &c);
+    // The channel's elements are runs of `inner` values, one every channels * inner.
+    const Layout& l = whole.layout;
     std::size_t k = 0;
-    for (std::size_t i = 0; i < c.weights.size(); ++i)
-      if (fuzz::channel_of(whole.layout, i) == ch && whole.weights.q[i] != alone->weights.q[k++])
-        fail(p.name + ": weight " + std::to_string(i) + " changes when its channel is alone", &c);
-    if (!c.bias.empty() && (alone->bias.q[0] != whole.bias.q[ch] ||
-                            !same_float(alone->bias.scale[0], whole.bias.scale[ch])))
+    for (std::int64_t base = 0; base < static_cast<std::int64_t>(c.weights.size());
+         base += l.channels * l.inner)
+      for (std::int64_t i = base + ch * l.inner; i < base + (ch + 1) * l.inner; ++i, ++k)
+        if (whole.weights.q[i] != alone.weights.q[k])
+          fail(p.name + ": weight " + std::to_string(i) + " changes when its channel is alone", &c);
+    if (!c.bias.empty() && (alone.bias.q[0] != whole.bias.q[ch] ||
+                            !same_float(alone.bias.scale[0], whole.bias.scale[ch])))
       fail(p.name + ": bias " + std::to_string(ch) + " changes when its channel is alone", &c);
   }
+  return &channel0;
 }
 
-void check_per_tensor_on_one_channel(const Policy& p, const Case& c, const Layout& l) {
+// channel0: channel 0 quantized alone under p when p is per-channel (then it
+// is the per-channel side of this check, already computed by
+// check_channels_alone), else nullptr.
+void check_per_tensor_on_one_channel(const Policy& p, const Case& c, const Layout& l,
+                                     const Result* channel0) {
   if (p.bias_fit == BiasFit::tflite_half_range) return;  // two formulas in TFLite itself
-  const Case one = fuzz::slice_channel(c, l, 0);
-  Policy pc = p, pt = p;
-  pc.granularity = Granularity::per_channel;
-  pt.granularity = Granularity::per_tensor;
-  const auto a = try_quantize(pc, one);
-  const auto b = try_quantize(pt, one);
-  if (a.has_value() != b.has_value())
+  static Case one;
+  static Result a_buffer, b_buffer;
+  slice_into(c, l, 0, one);
+  const Variants& v = variants_of(p);
+  bool a_ok;
+  const Result* a = channel0;
+  if (a != nullptr) {
+    a_ok = true;  // check_channels_alone traps when channel 0 alone is refused
+  } else {
+    a_ok = try_quantize(v.per_channel, one, a_buffer);
+    a = &a_buffer;
+  }
+  const bool b_ok = try_quantize(v.per_tensor, one, b_buffer);
+  const Result* b = &b_buffer;
+  if (a_ok != b_ok)
     fail(p.name + ": per-channel and per-tensor disagree on refusing one channel", &c);
-  if (!a) return;
+  if (!a_ok) return;
   if (!same_params(a->weights.channels[0], b->weights.channels[0]) ||
       a->weights.q != b->weights.q || a->bias.q != b->bias.q ||
       a->bias.saturated != b->bias.saturated || a->findings.size() != b->findings.size())
@@ -212,47 +297,64 @@ void check_per_tensor_on_one_channel(const Policy& p, const Case& c, const Layou
 }
 
 void check_exact_division(const Case& c) {
-  std::vector<float> v(c.weights.begin(),
-                       c.weights.begin() + std::min<std::size_t>(8, c.weights.size()));
-  v.insert(v.end(), c.bias.begin(), c.bias.begin() + std::min<std::size_t>(4, c.bias.size()));
-  v.push_back(c.input_scale);
-  for (float num : v)
-    for (float den : v) {
+  // Up to 8 weights, 4 biases and the input scale; a value repeated (same bits)
+  // would only repeat the same pairs.
+  float v[13];
+  std::size_t n = 0;
+  auto add = [&](float x) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (same_float(v[i], x)) return;
+    v[n++] = x;
+  };
+  for (std::size_t i = 0; i < std::min<std::size_t>(8, c.weights.size()); ++i) add(c.weights[i]);
+  for (std::size_t i = 0; i < std::min<std::size_t>(4, c.bias.size()); ++i) add(c.bias[i]);
+  add(c.input_scale);
+  const int128 limit = int128{1} << 63;
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t d = 0; d < n; ++d) {
+      const float num = v[a], den = v[d];
       if (den == 0) continue;
+      // One independent quotient serves both tie rules and every candidate q.
+      const fuzz::FloatQuotient fq = fuzz::float_quotient(num, den);
+      int128 candidates[6];
+      std::size_t m = 0;
       for (Rounding rounding : {Rounding::half_away_from_zero, Rounding::half_to_even}) {
         const auto lib = round_quotient(num, den, rounding);
-        const auto ind = fuzz::round_float_quotient(num, den, rounding);
-        const int128 limit = int128{1} << 63;
+        const auto ind = fuzz::round_float_quotient(fq, rounding);
         const bool ind_small = ind && *ind > -limit && *ind < limit;
         if (ind_small != (lib.has_value() && *lib > -limit && *lib < limit) ||
             (ind_small && *lib != *ind))
           fail("round_quotient disagrees with the independent exact quotient", &c);
         if (ind_small)
           for (int128 q : {*ind - 1, *ind, *ind + 1})
-            if (within_half_step(q, num, den) != fuzz::float_within_half_step(q, num, den))
-              fail("within_half_step disagrees with the independent exact quotient", &c);
+            if (std::find(candidates, candidates + m, q) == candidates + m) candidates[m++] = q;
       }
+      // within_half_step does not depend on the tie rule: each q once.
+      for (std::size_t i = 0; i < m; ++i)
+        if (within_half_step(candidates[i], num, den) !=
+            fuzz::float_within_half_step(candidates[i], fq))
+          fail("within_half_step disagrees with the independent exact quotient", &c);
     }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto rec = decode_case_file(data, size);
-  if (!rec) return 0;
+  static CaseRecord rec;  // buffers reused from input to input
+  if (!decode_case_file(data, size, rec)) return 0;
   Layout l;
   try {
-    l = validate(rec->c);
+    l = validate(rec.c);
   } catch (const InputError&) {
     return 0;
   }
-  check_exact_division(rec->c);
-  for (const Policy* p : fuzz::policies_for(rec->policy)) {
-    const auto r = try_quantize(*p, rec->c);
-    if (!r) continue;
-    check_weights_and_bias(*p, rec->c, *r);
-    check_channels_alone(*p, rec->c, *r);
-    check_per_tensor_on_one_channel(*p, rec->c, l);
+  check_exact_division(rec.c);
+  static Result whole;
+  for (const Policy* p : fuzz::policies_for(rec.policy)) {
+    if (!try_quantize(*p, rec.c, whole)) continue;
+    check_weights_and_bias(*p, rec.c, whole);
+    const Result* channel0 = check_channels_alone(*p, rec.c, whole);
+    check_per_tensor_on_one_channel(*p, rec.c, l, channel0);
   }
   return 0;
 }
