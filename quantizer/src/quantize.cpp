@@ -2,9 +2,7 @@
 // bias, and collect the findings each element and channel shows.
 #include "quantcheck/quantize.hpp"
 
-#include <cfloat>
 #include <cmath>
-#include <sstream>
 
 namespace quantcheck {
 
@@ -21,19 +19,6 @@ std::string to_string(FindingKind k) {
   }
   return "?";
 }
-
-namespace {
-
-bool is_valid_scale(float s, float floor) { return std::isfinite(s) && s >= FLT_MIN && s >= floor; }
-
-std::string scale_message(const char* what, float s) {
-  std::ostringstream m;
-  m.precision(9);
-  m << what << " " << s << " is not a finite normal float at or above the floor";
-  return m.str();
-}
-
-}  // namespace
 
 Result quantize(const Policy& p, const Case& c) {
   Result r;
@@ -66,12 +51,7 @@ void quantize(const Policy& p, const Case& c, Result& r) {
             (static_cast<double>(r.weights.q[i]) - cp.zero_point) * double(cp.scale);
     }
   }
-  for (std::size_t g = 0; g < params.size(); ++g) {
-    if (!is_valid_scale(params[g].scale, p.scale_floor))
-      r.findings.push_back({FindingKind::invalid_scale, "weight_scale",
-                            static_cast<std::int64_t>(g), -1, params[g].scale, params[g].scale,
-                            scale_message("weight scale", params[g].scale)});
-  }
+  append_weight_scale_findings(p, params, r.findings);
 
   // Bias, one per output channel, at s_b = float32(s_in * s_w).
   const int128 room = accumulator_headroom(p, l.per_channel);
@@ -86,25 +66,7 @@ void quantize(const Policy& p, const Case& c, Result& r) {
     b.q.push_back(q);
     b.dequantized.push_back(static_cast<double>(q) * static_cast<double>(s_b));
     b.saturated.push_back(saturated);
-
-    const double deq = b.dequantized.back();
-    if (!is_valid_scale(s_b, 0.0f))
-      r.findings.push_back({FindingKind::invalid_scale, "bias_scale", ch, -1, s_b, s_b,
-                            scale_message("bias scale", s_b)});
-    if (saturated)
-      r.findings.push_back({FindingKind::bias_saturated, "bias", ch, ch, bias, deq,
-                            "b / s_b does not fit " + to_string(p.bias_type)});
-    if ((bias > 0 && q < 0) || (bias < 0 && q > 0) || (bias == 0 && q != 0))
-      r.findings.push_back({FindingKind::bias_sign_flipped, "bias", ch, ch, bias, deq,
-                            "quantized bias has the opposite sign"});
-    const bool within = s_b > 0 && std::isfinite(s_b) ? within_half_step(q, bias, s_b) : bias == 0;
-    if (!within)
-      r.findings.push_back(
-          {FindingKind::bias_error, "bias", ch, ch, bias, deq, "|deq(q_b) - b| exceeds s_b / 2"});
-    const int128 mag = q < 0 ? -int128{q} : int128{q};
-    if (mag > room)
-      r.findings.push_back({FindingKind::no_headroom, "bias", ch, ch, bias, deq,
-                            "|q_b| + K max|q_in| max|q_w| exceeds the accumulator"});
+    append_bias_findings(p, {ch, bias, s_b, q, saturated}, room, r.findings);
   }
 }
 

@@ -174,7 +174,7 @@ bool fits_fast_path(const Step& st, const ChannelParams& cp) {
   return bound < 0x1p30;
 }
 
-// Whether an element may show a finding: the conditions of check_one, joined
+// Whether an element may show a finding: the conditions of weight_finding, joined
 // without branches (a sign flip as x * deq < 0; neither product underflows in
 // double). Only elements where it holds are checked one by one.
 inline bool may_show_finding(const Step& st, float x, std::int32_t q) {
@@ -196,26 +196,6 @@ inline bool any_may_show_finding(const Step& st, const float* x, const std::int3
     any |= (xd < nmin) | (xd > nmax) | (xd * deq < 0) | (std::fabs(deq - xd) > half_step);
   }
   return any != 0;
-}
-
-// Whether one quantized weight shows a finding, and which.
-inline bool check_one(const Step& st, float x, std::int32_t q, FindingKind* kind, double* deq_out) {
-  const double deq = (static_cast<double>(q) - st.zp) * st.scale_d;
-  *deq_out = deq;
-  const double xd = x;
-  if (xd < st.nmin || xd > st.nmax) {
-    *kind = FindingKind::weight_clipped;
-    return true;
-  }
-  if ((xd > 0 && deq < 0) || (xd < 0 && deq > 0)) {
-    *kind = FindingKind::weight_sign_flipped;
-    return true;
-  }
-  if (std::fabs(deq - xd) > 0.5 * st.scale_d) {
-    *kind = FindingKind::weight_error;
-    return true;
-  }
-  return false;
 }
 
 // The exact, half-away-from-zero path of the reference policy, fast: the
@@ -267,13 +247,12 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
   // The findings of one channel's run [begin, end).
   auto record = [&](std::int64_t begin, std::int64_t end, std::int64_t ch) {
     const Step& st = steps[per_tensor ? 0 : ch];
+    const ChannelParams& cp = params[per_tensor ? 0 : ch];
     for (std::int64_t i = begin; i < end; ++i) {
       if (!may_show_finding(st, x[i], q[i])) continue;
-      FindingKind kind;
       double deq;
-      if (check_one(st, x[i], q[i], &kind, &deq)) {
-        findings->push_back({kind, "weights", ch, i, x[i], deq, ""});
-      }
+      if (const auto kind = weight_finding(cp, x[i], q[i], &deq))
+        findings->push_back({*kind, "weights", ch, i, x[i], deq, ""});
     }
   };
 

@@ -114,6 +114,31 @@ void quantize_weights(const Policy& p, const Case& c, const Layout& l,
                       const std::vector<ChannelParams>& params, WeightResult& out,
                       std::vector<Finding>* findings);
 
+// The finding one quantized weight x -> q of a channel shows, if any: beyond
+// the nudged range (clipped), the opposite sign, or an error beyond half a
+// step; *deq_out gets (q - zp) * s. cp needs scale, zero point and nudged range.
+std::optional<FindingKind> weight_finding(const ChannelParams& cp, float x, std::int32_t q,
+                                          double* deq_out = nullptr);
+
+// invalid_scale findings for weight scales that are not finite normal floats
+// at or above the policy's floor.
+void append_weight_scale_findings(const Policy& p, const std::vector<ChannelParams>& channels,
+                                  std::vector<Finding>& out);
+
+// One quantized bias and what it came from.
+struct BiasValue {
+  std::int64_t channel = 0;
+  float bias = 0;   // b
+  float scale = 0;  // s_b
+  std::int64_t q = 0;
+  bool saturated = false;  // the exact quotient b / s_b does not fit the bias type
+};
+
+// The findings of one bias: invalid bias scale, saturated, sign flipped, error
+// beyond half a step (exact), no accumulator headroom (|q_b| > room).
+void append_bias_findings(const Policy& p, const BiasValue& v, const int128& room,
+                          std::vector<Finding>& out);
+
 // Quantizes one bias value b at bias scale s_b under the policy's arithmetic
 // and out-of-range rule. Sets *saturated when the exact quotient does not fit.
 std::int64_t quantize_bias_value(const Policy& p, float b, float s_b, bool* saturated);
