@@ -1,67 +1,80 @@
 // The echo adapter: speaks the adapter protocol (docs/adapter-protocol.md) and
-// does no quantization. It reads each request in full (a streaming JSON parse
-// that validates the syntax and counts the values) and answers scale 1, zero
-// point 0, q = 0 for every weight and bias, so the cases/s measured through it
-// are the protocol's cost alone (bench/bench_adapter.cpp).
+// does no quantization, so the cases/s measured through it are the protocol's
+// cost alone (bench/bench_adapter.cpp): our request writer, a pipe round trip
+// and our result reader. It answers scale 1, zero point 0, q = 0 for every
+// weight and bias.
+//
+// To stay trivial it does not parse numbers: it finds the keys it needs ("id",
+// "op", "channel_axis", "shape", "data", "bias") and counts the elements of the
+// two value arrays. A line without them gets an error answer.
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
 
-using nlohmann::json;
-
-// What the answer needs from a request: id, op, shape, channel axis, counts.
-class RequestShape : public nlohmann::json_sax<json> {
- public:
+struct Request {
   std::string id = "null", op;
-  std::vector<std::int64_t> shape;
-  std::int64_t axis = -1;
+  std::vector<long long> shape;
+  long long axis = -1;
   std::size_t weights = 0, biases = 0;
-  std::string error;
-
-  bool null() override { return value("null"); }
-  bool boolean(bool) override { return value("false"); }
-  bool number_integer(number_integer_t v) override { return integer(v); }
-  bool number_unsigned(number_unsigned_t v) override {
-    return integer(static_cast<std::int64_t>(v));
-  }
-  bool number_float(number_float_t, const string_t& s) override { return value(s); }
-  bool string(string_t& s) override {
-    if (depth_ == 1 && key1_ == "op") op = s;
-    return value("\"\"");
-  }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return ++depth_, true; }
-  bool end_object() override { return --depth_, true; }
-  bool start_array(std::size_t) override { return ++arrays_, true; }
-  bool end_array() override { return --arrays_, true; }
-  bool key(string_t& k) override {
-    (depth_ == 1 ? key1_ : key2_) = k;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    error = e.what();
-    return false;
-  }
-
- private:
-  bool integer(std::int64_t v) {
-    if (depth_ == 1 && arrays_ == 0 && key1_ == "id") id = std::to_string(v);
-    if (depth_ == 1 && arrays_ == 0 && key1_ == "channel_axis") axis = v;
-    if (depth_ == 2 && key1_ == "weights" && key2_ == "shape") shape.push_back(v);
-    return value("");
-  }
-  bool value(const std::string&) {
-    if (depth_ == 2 && key1_ == "weights" && key2_ == "data") ++weights;
-    if (depth_ == 1 && arrays_ == 1 && key1_ == "bias") ++biases;
-    return true;
-  }
-  int depth_ = 0, arrays_ = 0;
-  std::string key1_, key2_;
 };
+
+// Where the value of "key" starts (just after the colon), or npos.
+std::size_t value_of(std::string_view line, std::string_view key) {
+  const std::string quoted = "\"" + std::string(key) + "\":";
+  const std::size_t at = line.find(quoted);
+  return at == std::string_view::npos ? at : at + quoted.size();
+}
+
+// The number of elements of the flat array starting at line[at] == '['.
+bool count_elements(std::string_view line, std::size_t at, std::size_t* n) {
+  if (at >= line.size() || line[at] != '[') return false;
+  const std::size_t close = line.find(']', at);
+  if (close == std::string_view::npos) return false;
+  *n = close == at + 1 ? 0 : 1;
+  for (std::size_t i = at + 1; i < close; ++i) *n += line[i] == ',';
+  return true;
+}
+
+bool parse(std::string_view line, Request* r) {
+  if (const std::size_t at = value_of(line, "id"); at != std::string_view::npos) {
+    const std::size_t end = line.find_first_of(",}", at);
+    if (end == std::string_view::npos) return false;
+    r->id = std::string(line.substr(at, end - at));
+  }
+  if (const std::size_t at = value_of(line, "op"); at != std::string_view::npos) {
+    const std::size_t end = line.find('"', at + 1);
+    if (line[at] != '"' || end == std::string_view::npos) return false;
+    r->op = std::string(line.substr(at + 1, end - at - 1));
+  }
+  if (const std::size_t at = value_of(line, "channel_axis"); at != std::string_view::npos)
+    r->axis = std::strtoll(line.data() + at, nullptr, 10);
+  const std::size_t shape = value_of(line, "shape");
+  if (shape == std::string_view::npos || line[shape] != '[') return false;
+  // line is a std::string's data: NUL-terminated, so strtoll stops in it.
+  for (std::size_t i = shape + 1; i < line.size() && line[i] != ']'; ++i) {
+    char* end = nullptr;
+    r->shape.push_back(std::strtoll(line.data() + i, &end, 10));
+    if (end == line.data() + i) return false;
+    i = static_cast<std::size_t>(end - line.data());
+    if (i >= line.size() || line[i] == ']') break;
+    if (line[i] != ',') return false;
+  }
+  std::size_t data = value_of(line, "data"), bias = value_of(line, "bias");
+  return count_elements(line, data, &r->weights) &&
+         (bias == std::string_view::npos || count_elements(line, bias, &r->biases));
+}
+
+void append_repeated(std::string& out, const char* value, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) out += ',';
+    out += value;
+  }
+}
 
 }  // namespace
 
@@ -79,23 +92,23 @@ int main() {
   std::fflush(stdout);
   std::string line, out;
   while (std::getline(std::cin, line)) {
-    RequestShape req;
-    json::sax_parse(line, &req, json::input_format_t::json, true, false);
-    const std::int64_t axis = req.axis >= 0 ? req.axis : req.op == "depthwise_conv2d" ? 3 : 0;
-    if (!req.error.empty() || axis >= static_cast<std::int64_t>(req.shape.size())) {
-      out = json{{"id", nullptr}, {"error", req.error.empty() ? "bad shape" : req.error}}.dump();
+    Request req;
+    const bool ok = parse(std::string_view(line.data(), line.size()), &req);
+    const long long axis = req.axis >= 0 ? req.axis : req.op == "depthwise_conv2d" ? 3 : 0;
+    if (!ok || axis >= static_cast<long long>(req.shape.size())) {
+      out = R"({"id":)" + req.id + R"(,"error":"echo: not a request it can read"})";
     } else {
       const auto channels = static_cast<std::size_t>(req.shape[static_cast<std::size_t>(axis)]);
       out = "{\"id\":" + req.id + ",\"weights\":{\"scale\":[";
-      for (std::size_t c = 0; c < channels; ++c) out += c ? ",1" : "1";
+      append_repeated(out, "1", channels);
       out += "],\"zero_point\":[";
-      for (std::size_t c = 0; c < channels; ++c) out += c ? ",0" : "0";
+      append_repeated(out, "0", channels);
       out += "],\"q\":[";
-      for (std::size_t i = 0; i < req.weights; ++i) out += i ? ",0" : "0";
+      append_repeated(out, "0", req.weights);
       out += "]},\"bias\":{\"scale\":[";
-      for (std::size_t i = 0; i < req.biases; ++i) out += i ? ",1" : "1";
+      append_repeated(out, "1", req.biases);
       out += "],\"q\":[";
-      for (std::size_t i = 0; i < req.biases; ++i) out += i ? ",0" : "0";
+      append_repeated(out, "0", req.biases);
       out += "]}}";
     }
     out += '\n';
