@@ -112,9 +112,17 @@ std::int32_t plain_weight(const Policy& p, const ChannelParams& cp, float x) {
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(q, p.qmin, p.qmax));
 }
 
-// One bias by the plain formula. exact: round(b / s_b) from the independent
-// quotient when s_b is finite and positive (computed once by the caller).
-std::int64_t plain_bias(const Policy& p, float b, float s_b, const std::optional<int128>& exact) {
+// round(b / s_b) from the independent quotient, when known (s_b finite and
+// positive, the quotient not huge). A flag and a value rather than
+// std::optional<int128>: GCC 12 -O2 reports the optional's payload as maybe
+// uninitialized once inlined (a false positive that -Werror turns into an error).
+struct KnownQuotient {
+  bool known = false;
+  int128 value = 0;
+};
+
+// One bias by the plain formula, with the exact quotient computed once by the caller.
+std::int64_t plain_bias(const Policy& p, float b, float s_b, const KnownQuotient& exact) {
   const std::int64_t lo = p.bias_type == BiasType::int32 ? std::numeric_limits<std::int32_t>::min()
                                                          : std::numeric_limits<std::int64_t>::min();
   const std::int64_t hi = p.bias_type == BiasType::int32 ? std::numeric_limits<std::int32_t>::max()
@@ -131,8 +139,8 @@ std::int64_t plain_bias(const Policy& p, float b, float s_b, const std::optional
       break;
     case BiasArithmetic::exact: {
       if (!(s_b > 0) || !std::isfinite(s_b)) break;
-      const auto& e = exact;
-      if (e && *e >= lo && *e <= hi) return static_cast<std::int64_t>(*e);
+      if (exact.known && exact.value >= lo && exact.value <= hi)
+        return static_cast<std::int64_t>(exact.value);
       r = b < 0 ? -HUGE_VAL : HUGE_VAL;
       break;
     }
@@ -216,18 +224,19 @@ void check_weights_and_bias(const Policy& p, const Case& c, const Result& r) {
            &c);
     // The independent exact rounding, once for the plain formula and the 2^27 test.
     const bool exact_defined = s_b > 0 && std::isfinite(s_b);
-    const std::optional<int128> e =
-        exact_defined ? fuzz::round_float_quotient(b, s_b, p.rounding) : std::nullopt;
+    KnownQuotient e;
+    if (exact_defined)
+      if (const auto r = fuzz::round_float_quotient(b, s_b, p.rounding)) e = {true, *r};
     const std::int64_t plain = plain_bias(p, b, s_b, e);
     if (q != plain)
       fail(p.name + ": quantize_bias_value gives " + std::to_string(q) + " for bias " +
                std::to_string(ch) + ", the plain formula " + std::to_string(plain),
            &c);
     if (exact_defined) {
-      if (e && *e > -(int128{1} << 27) && *e < (int128{1} << 27)) {
+      if (e.known && e.value > -(int128{1} << 27) && e.value < (int128{1} << 27)) {
         const std::int64_t q64 = quantize_bias_value(as_float64, b, s_b, nullptr);
         const std::int64_t qex = quantize_bias_value(as_exact, b, s_b, nullptr);
-        if (q64 != qex || int128{qex} != *e)
+        if (q64 != qex || int128{qex} != e.value)
           fail(p.name + ": float64 and exact bias arithmetic disagree below 2^27: " +
                    std::to_string(q64) + " vs " + std::to_string(qex),
                &c);
