@@ -46,6 +46,16 @@ inline Run run(const QuantizerUnderTest& q, const Case& c, const Contract& k) {
   return out;
 }
 
+// The common shape of a property: quantize c, stop on a rejection or a
+// malformed result, else check(contract, result).
+template <typename Check>
+Verdict with_result(const QuantizerUnderTest& q, const Case& c, Check check) {
+  const Contract k = q.contract();
+  Run r = run(q, c, k);
+  if (r.stop) return *r.stop;
+  return check(k, r.result);
+}
+
 // The parameters that quantize output channel ch.
 inline const ChannelParams& params_of(const Result& r, std::int64_t ch) {
   return r.weights.channels.size() == 1 ? r.weights.channels[0]

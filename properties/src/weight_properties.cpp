@@ -10,104 +10,99 @@
 namespace quantcheck::check {
 
 Verdict scales_valid(const QuantizerUnderTest& q, const Case& c) {
-  const Contract k = q.contract();
-  Run run_ = run(q, c, k);
-  if (run_.stop) return *run_.stop;
-  const Result& r = run_.result;
-  for (std::size_t g = 0; g < r.weights.channels.size(); ++g) {
-    const float s = r.weights.channels[g].scale;
-    if (!std::isfinite(s) || !(s >= FLT_MIN))
-      return Verdict::fail(channel_prefix(static_cast<std::int64_t>(g)) + "weight scale " +
-                           exact(s) + " is not a finite normal float");
-    if (s < k.scale_floor)
-      return Verdict::fail(channel_prefix(static_cast<std::int64_t>(g)) + "weight scale " +
-                           exact(s) + " is below the declared floor " + exact(k.scale_floor));
-  }
-  for (std::size_t ch = 0; ch < c.bias.size(); ++ch) {
-    const float s_b = r.bias.scale[ch];
-    if (!std::isfinite(s_b) || !(s_b >= FLT_MIN))
-      return Verdict::fail(channel_prefix(static_cast<std::int64_t>(ch)) + "bias scale " +
-                           exact(s_b) + " is not a finite normal float");
-  }
-  return Verdict::ok();
+  return with_result(q, c, [&](const Contract& k, const Result& r) {
+    for (std::size_t g = 0; g < r.weights.channels.size(); ++g) {
+      const float s = r.weights.channels[g].scale;
+      if (!std::isfinite(s) || !(s >= FLT_MIN))
+        return Verdict::fail(channel_prefix(static_cast<std::int64_t>(g)) + "weight scale " +
+                             exact(s) + " is not a finite normal float");
+      if (s < k.scale_floor)
+        return Verdict::fail(channel_prefix(static_cast<std::int64_t>(g)) + "weight scale " +
+                             exact(s) + " is below the declared floor " + exact(k.scale_floor));
+    }
+    for (std::size_t ch = 0; ch < c.bias.size(); ++ch) {
+      const float s_b = r.bias.scale[ch];
+      if (!std::isfinite(s_b) || !(s_b >= FLT_MIN))
+        return Verdict::fail(channel_prefix(static_cast<std::int64_t>(ch)) + "bias scale " +
+                             exact(s_b) + " is not a finite normal float");
+    }
+    return Verdict::ok();
+  });
 }
 
 Verdict zero_point_in_range(const QuantizerUnderTest& q, const Case& c) {
-  const Contract k = q.contract();
-  Run run_ = run(q, c, k);
-  if (run_.stop) return *run_.stop;
-  const Result& r = run_.result;
-  for (std::size_t g = 0; g < r.weights.channels.size(); ++g) {
-    const std::int32_t zp = r.weights.channels[g].zero_point;
-    const auto ch = static_cast<std::int64_t>(g);
-    if (k.scheme == Scheme::symmetric && zp != 0)
-      return Verdict::fail(channel_prefix(ch) + "symmetric zero point is " + std::to_string(zp));
-    if (zp < k.qmin || zp > k.qmax)
-      return Verdict::fail(channel_prefix(ch) + "zero point " + std::to_string(zp) + " outside [" +
-                           std::to_string(k.qmin) + ", " + std::to_string(k.qmax) + "]");
-  }
-  return Verdict::ok();
+  return with_result(q, c, [&](const Contract& k, const Result& r) {
+    for (std::size_t g = 0; g < r.weights.channels.size(); ++g) {
+      const std::int32_t zp = r.weights.channels[g].zero_point;
+      const auto ch = static_cast<std::int64_t>(g);
+      if (k.scheme == Scheme::symmetric && zp != 0)
+        return Verdict::fail(channel_prefix(ch) + "symmetric zero point is " + std::to_string(zp));
+      if (zp < k.qmin || zp > k.qmax)
+        return Verdict::fail(channel_prefix(ch) + "zero point " + std::to_string(zp) +
+                             " outside [" + std::to_string(k.qmin) + ", " + std::to_string(k.qmax) +
+                             "]");
+    }
+    return Verdict::ok();
+  });
 }
 
 Verdict zero_exact(const QuantizerUnderTest& q, const Case& c) {
-  const Contract k = q.contract();
-  Run run_ = run(q, c, k);
-  if (run_.stop) return *run_.stop;
-  const Result& r = run_.result;
-  const Placement pl = placement_of(c);
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    if (c.weights[i] != 0) continue;
-    const auto ch = pl.channel_of(static_cast<std::int64_t>(i));
-    const std::int32_t zp = params_of(r, ch).zero_point;
-    if (r.weights.q[i] != zp)
-      return Verdict::fail(channel_prefix(ch) + "weights[" + std::to_string(i) + "] = " +
-                           exact(c.weights[i]) + " quantized to " + std::to_string(r.weights.q[i]) +
-                           ", not the zero point " + std::to_string(zp));
-  }
-  return Verdict::ok();
+  return with_result(q, c, [&](const Contract&, const Result& r) {
+    const Placement pl = placement_of(c);
+    for (std::size_t i = 0; i < c.weights.size(); ++i) {
+      if (c.weights[i] != 0) continue;
+      const auto ch = pl.channel_of(static_cast<std::int64_t>(i));
+      const std::int32_t zp = params_of(r, ch).zero_point;
+      if (r.weights.q[i] != zp)
+        return Verdict::fail(channel_prefix(ch) + "weights[" + std::to_string(i) +
+                             "] = " + exact(c.weights[i]) + " quantized to " +
+                             std::to_string(r.weights.q[i]) + ", not the zero point " +
+                             std::to_string(zp));
+    }
+    return Verdict::ok();
+  });
 }
 
 Verdict weight_round_trip(const QuantizerUnderTest& q, const Case& c) {
-  const Contract k = q.contract();
-  Run run_ = run(q, c, k);
-  if (run_.stop) return *run_.stop;
-  const Result& r = run_.result;
-  const Placement pl = placement_of(c);
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    const auto ch = pl.channel_of(static_cast<std::int64_t>(i));
-    const ChannelParams& cp = params_of(r, ch);
-    const float x = c.weights[i];
-    const std::int32_t qi = r.weights.q[i];
-    const std::string where = channel_prefix(ch) + "weights[" + std::to_string(i) +
-                              "] = " + exact(x) + " at scale " + exact(cp.scale) + ", zero point " +
-                              std::to_string(cp.zero_point) + ": ";
-    if (qi < k.qmin || qi > k.qmax)
-      return Verdict::fail(where + "q = " + std::to_string(qi) + " outside the integer range");
-    if (!positive_finite(cp.scale)) {
-      if (x == 0 && qi == cp.zero_point) continue;
-      return Verdict::fail(where + "q = " + std::to_string(qi) +
-                           ", but the scale is not a positive finite float: no value but 0 can be "
-                           "within half a step");
+  return with_result(q, c, [&](const Contract& k, const Result& r) {
+    const Placement pl = placement_of(c);
+    for (std::size_t i = 0; i < c.weights.size(); ++i) {
+      const auto ch = pl.channel_of(static_cast<std::int64_t>(i));
+      const ChannelParams& cp = params_of(r, ch);
+      const float x = c.weights[i];
+      const std::int32_t qi = r.weights.q[i];
+      const std::string where = channel_prefix(ch) + "weights[" + std::to_string(i) +
+                                "] = " + exact(x) + " at scale " + exact(cp.scale) +
+                                ", zero point " + std::to_string(cp.zero_point) + ": ";
+      if (qi < k.qmin || qi > k.qmax)
+        return Verdict::fail(where + "q = " + std::to_string(qi) + " outside the integer range");
+      if (!positive_finite(cp.scale)) {
+        if (x == 0 && qi == cp.zero_point) continue;
+        return Verdict::fail(
+            where + "q = " + std::to_string(qi) +
+            ", but the scale is not a positive finite float: no value but 0 can be "
+            "within half a step");
+      }
+      // The nudged range: exact in double (a 17-bit integer times a float).
+      const double nmin = (double(k.qmin) - cp.zero_point) * double(cp.scale);
+      const double nmax = (double(k.qmax) - cp.zero_point) * double(cp.scale);
+      if (double(x) < nmin) {
+        if (qi != k.qmin)
+          return Verdict::fail(where + "below the nudged range but q = " + std::to_string(qi));
+        continue;
+      }
+      if (double(x) > nmax) {
+        if (qi != k.qmax)
+          return Verdict::fail(where + "above the nudged range but q = " + std::to_string(qi));
+        continue;
+      }
+      if (!within_half_step_of(std::int64_t{qi} - cp.zero_point, x, cp.scale))
+        return Verdict::fail(where + "q = " + std::to_string(qi) + " dequantizes to " +
+                             exact((double(qi) - cp.zero_point) * double(cp.scale)) +
+                             ", more than half a step away");
     }
-    // The nudged range: exact in double (a 17-bit integer times a float).
-    const double nmin = (double(k.qmin) - cp.zero_point) * double(cp.scale);
-    const double nmax = (double(k.qmax) - cp.zero_point) * double(cp.scale);
-    if (double(x) < nmin) {
-      if (qi != k.qmin)
-        return Verdict::fail(where + "below the nudged range but q = " + std::to_string(qi));
-      continue;
-    }
-    if (double(x) > nmax) {
-      if (qi != k.qmax)
-        return Verdict::fail(where + "above the nudged range but q = " + std::to_string(qi));
-      continue;
-    }
-    if (!within_half_step_of(std::int64_t{qi} - cp.zero_point, x, cp.scale))
-      return Verdict::fail(where + "q = " + std::to_string(qi) + " dequantizes to " +
-                           exact((double(qi) - cp.zero_point) * double(cp.scale)) +
-                           ", more than half a step away");
-  }
-  return Verdict::ok();
+    return Verdict::ok();
+  });
 }
 
 Verdict weight_idempotent(const QuantizerUnderTest& q, const Case& c) {
@@ -157,28 +152,26 @@ Verdict weight_idempotent(const QuantizerUnderTest& q, const Case& c) {
 }
 
 Verdict weight_monotone(const QuantizerUnderTest& q, const Case& c) {
-  const Contract k = q.contract();
-  Run run_ = run(q, c, k);
-  if (run_.stop) return *run_.stop;
-  const Result& r = run_.result;
-  const Placement pl = placement_of(c);
-  for (std::int64_t ch = 0; ch < pl.channels; ++ch) {
-    std::vector<std::size_t> idx;
-    for (std::size_t i = 0; i < c.weights.size(); ++i)
-      if (pl.channel_of(static_cast<std::int64_t>(i)) == ch) idx.push_back(i);
-    std::stable_sort(idx.begin(), idx.end(),
-                     [&](std::size_t a, std::size_t b) { return c.weights[a] < c.weights[b]; });
-    for (std::size_t j = 1; j < idx.size(); ++j) {
-      const std::size_t a = idx[j - 1], b = idx[j];
-      const bool equal = c.weights[a] == c.weights[b];
-      if (r.weights.q[a] > r.weights.q[b] || (equal && r.weights.q[a] != r.weights.q[b]))
-        return Verdict::fail(
-            channel_prefix(ch) + "weights[" + std::to_string(a) + "] = " + exact(c.weights[a]) +
-            " -> " + std::to_string(r.weights.q[a]) + " but weights[" + std::to_string(b) +
-            "] = " + exact(c.weights[b]) + " -> " + std::to_string(r.weights.q[b]));
+  return with_result(q, c, [&](const Contract&, const Result& r) {
+    const Placement pl = placement_of(c);
+    for (std::int64_t ch = 0; ch < pl.channels; ++ch) {
+      std::vector<std::size_t> idx;
+      for (std::size_t i = 0; i < c.weights.size(); ++i)
+        if (pl.channel_of(static_cast<std::int64_t>(i)) == ch) idx.push_back(i);
+      std::stable_sort(idx.begin(), idx.end(),
+                       [&](std::size_t a, std::size_t b) { return c.weights[a] < c.weights[b]; });
+      for (std::size_t j = 1; j < idx.size(); ++j) {
+        const std::size_t a = idx[j - 1], b = idx[j];
+        const bool equal = c.weights[a] == c.weights[b];
+        if (r.weights.q[a] > r.weights.q[b] || (equal && r.weights.q[a] != r.weights.q[b]))
+          return Verdict::fail(
+              channel_prefix(ch) + "weights[" + std::to_string(a) + "] = " + exact(c.weights[a]) +
+              " -> " + std::to_string(r.weights.q[a]) + " but weights[" + std::to_string(b) +
+              "] = " + exact(c.weights[b]) + " -> " + std::to_string(r.weights.q[b]));
+      }
     }
-  }
-  return Verdict::ok();
+    return Verdict::ok();
+  });
 }
 
 }  // namespace quantcheck::check
