@@ -147,6 +147,28 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
   if (data.empty() && element_count(t) > 0)
     m.fail(what + " tensor '" + name + "' has no constant data");
   const std::size_t n = static_cast<std::size_t>(element_count(t));
+  // Before allocating n floats: the type must be one read here and its bytes
+  // must be there. ModelFile::open checks sizes only for types of known
+  // element size, so a hostile file could name an unknown type with a shape of
+  // billions of elements (found by fuzz_model: an out-of-memory abort).
+  const int esize = element_size(static_cast<std::int8_t>(t.type()));
+  switch (t.type()) {
+    case fb::TensorType_FLOAT32:
+    case fb::TensorType_FLOAT16:
+    case fb::TensorType_INT8:
+    case fb::TensorType_UINT8:
+    case fb::TensorType_INT16:
+    case fb::TensorType_INT32:
+    case fb::TensorType_INT64: break;
+    default:
+      m.fail(what + " tensor '" + name + "' has type " +
+             type_name(static_cast<std::int8_t>(t.type())) +
+             "; quantcheck reads FLOAT32, FLOAT16 and quantized integer constants");
+  }
+  if (esize <= 0 || data.size() / static_cast<std::size_t>(esize) != n ||
+      data.size() % static_cast<std::size_t>(esize) != 0)
+    m.fail(what + " tensor '" + name + "': " + std::to_string(data.size()) + " bytes of data for " +
+           std::to_string(n) + " elements");
   std::vector<float> out(n);
   switch (t.type()) {
     case fb::TensorType_FLOAT32:
