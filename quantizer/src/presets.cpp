@@ -57,10 +57,13 @@ Policy luci_int16(const std::string& name, const std::string& origin) {
   p.bias_arithmetic = BiasArithmetic::float32_inverse;
   p.weight_out_of_range = OutOfRange::x86_cast;
   p.bias_out_of_range = OutOfRange::x86_cast;
-  p.guarantees.valid_scales = true;
-  // No weight_error_bound: q = round(float(x * float(1 / s))) can round a value
-  // just below a tie up (x = 0.0156407356 at s = 3.05185094e-05 gives 513,
-  // x / s = 512.4999...), half a step plus a float32 rounding error.
+  // No guarantees. No weight_error_bound: q = round(float(x * float(1 / s)))
+  // can round a value just below a tie up (x = 0.0156407356 at s =
+  // 3.05185094e-05 gives 513, x / s = 512.4999...), half a step plus a float32
+  // rounding error. No valid_scales (found by AFL++ on fuzz_case_bytes): the
+  // floors hold s_w, not s_b = s_in * s_w, which is subnormal for s_in =
+  // 1.38114079e-39 (#6971, #7063, current); and #7017 lowers nothing but its
+  // least s_w with s_in * s_w >= 1e-15 is 2^-149 at s_in = FLT_MAX.
   return p;
 }
 
@@ -123,7 +126,10 @@ Policy tflite(const std::string& name, const std::string& origin, BiasType bias,
   p.bias_out_of_range = OutOfRange::saturate_symmetric;
   // No weight_error_bound: inv = float(127 / range) then round(float(x * inv))
   // rounds x = 0.0669291317 (x / s = 8.4999997) at s = 1/127 up to 9.
-  p.guarantees.no_bias_saturation = true;
+  // No no_bias_saturation (found by AFL++ on fuzz_case_bytes): for an all-zero
+  // channel with the subnormal bias 4.31985564e-39 at s_in = 1.21158993e-19 the
+  // guard's range 2|b| / 2^31 * (127 / s_in) gives s_in * s_w = 0, and the bias
+  // is lost.
   p.guarantees.bias_sign_preserved = true;
   return p;
 }
@@ -188,8 +194,9 @@ Policy pytorch(WeightType type) {
   // No weight_error_bound: the float32 inverse rounds x = -2.81333923e-05 at
   // s = 2.20654059e-07 (x / s = -127.4999...) to -128. No valid_scales for
   // uint8: the float32 range max - min overflows to inf near +-FLT_MAX.
+  // No valid_scales for int8 either (found by AFL++ on fuzz_case_bytes): the
+  // eps floor holds s_w, and s_b = s_in * s_w is subnormal for a subnormal s_in.
   if (type == WeightType::int8) {
-    p.guarantees.valid_scales = true;
     p.name = "pytorch-int8-symmetric";
     p.origin =
         "PyTorch PerChannelMinMaxObserver qint8 per_channel_symmetric: max / 127.5, eps floor";
