@@ -68,6 +68,17 @@ class Auditor {
     for (std::size_t d = axis + 1; d < l.filter_shape.size(); ++d) inner *= l.filter_shape[d];
     const std::int64_t C = v.channels;
     auto channel_of = [&](std::size_t i) { return (static_cast<std::int64_t>(i) / inner) % C; };
+    // A filter with no elements has nothing to audit, and its channel count
+    // (the other dimensions may be 0) bounds nothing: per-channel arrays of
+    // that size were an out-of-memory abort (fuzz_model, shape [2^31 - 1, 0]).
+    // With elements, C <= the element count, which ModelFile::open bounds by
+    // the data actually in the file.
+    std::int64_t elements = 1;
+    for (const std::int64_t d : l.filter_shape) elements *= d;  // bounded by ModelFile::open
+    if (elements == 0) {
+      add(v, -1, "empty_filter", "filter of shape with no elements");
+      return;
+    }
 
     if (!range) {  // a float layer: nothing quantized to audit
       const auto w = filter_values(q_, l);
