@@ -22,16 +22,17 @@ void complete_result(const Policy& p, const Case& c, Result& r) {
 
   // Weights: every element, as quantize_weights reports them.
   r.weights.dequantized.resize(c.weights.size());
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    const std::int64_t ch = (static_cast<std::int64_t>(i) / l.inner) % l.channels;
-    double deq;
-    const auto kind =
-        weight_finding(channels[per_tensor ? 0 : ch], c.weights[i], r.weights.q[i], &deq);
-    r.weights.dequantized[i] = deq;
-    if (kind)
-      r.findings.push_back(
-          {*kind, "weights", ch, static_cast<std::int64_t>(i), c.weights[i], deq, ""});
-  }
+  for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
+    const ChannelParams& cp = channels[per_tensor ? 0 : ch];
+    for (std::size_t i = begin; i < end; ++i) {
+      double deq;
+      const auto kind = weight_finding(cp, c.weights[i], r.weights.q[i], &deq);
+      r.weights.dequantized[i] = deq;
+      if (kind)
+        r.findings.push_back(
+            {*kind, "weights", ch, static_cast<std::int64_t>(i), c.weights[i], deq, ""});
+    }
+  });
   append_weight_scale_findings(p, channels, r.findings);
 
   // Bias: the checks of quantize() at the bias scale the adapter used; the

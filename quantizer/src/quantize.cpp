@@ -42,15 +42,12 @@ void quantize(const Policy& p, const Case& c, Result& r) {
 
   quantize_weights(p, c, l, params, r.weights, &r.findings);
   r.weights.dequantized.resize(c.weights.size());
-  const std::int64_t n = static_cast<std::int64_t>(c.weights.size());
-  for (std::int64_t base = 0; base < n; base += l.channels * l.inner) {
-    for (std::int64_t ch = 0; ch < l.channels; ++ch) {
-      const ChannelParams& cp = params[per_tensor ? 0 : ch];
-      for (std::int64_t i = base + ch * l.inner; i < base + (ch + 1) * l.inner; ++i)
-        r.weights.dequantized[i] =
-            (static_cast<double>(r.weights.q[i]) - cp.zero_point) * double(cp.scale);
-    }
-  }
+  for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
+    const ChannelParams& cp = params[per_tensor ? 0 : ch];
+    for (std::size_t i = begin; i < end; ++i)
+      r.weights.dequantized[i] =
+          (static_cast<double>(r.weights.q[i]) - cp.zero_point) * double(cp.scale);
+  });
   append_weight_scale_findings(p, params, r.findings);
 
   // Bias, one per output channel, at s_b = float32(s_in * s_w).

@@ -13,18 +13,6 @@ void add_unique(std::vector<std::string>& v, const std::string& s) {
   if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
 }
 
-// Calls f(channel, begin, end) for every run of one channel's elements: runs
-// of `inner` consecutive values, one run every channels * inner elements
-// (no division per element).
-template <typename F>
-void for_each_channel_run(const Case& c, const Layout& l, F f) {
-  const auto n = static_cast<std::int64_t>(c.weights.size());
-  for (std::int64_t base = 0; base < n; base += l.channels * l.inner)
-    for (std::int64_t ch = 0; ch < l.channels; ++ch)
-      f(ch, static_cast<std::size_t>(base + ch * l.inner),
-        static_cast<std::size_t>(base + (ch + 1) * l.inner));
-}
-
 // Max |w| per channel.
 std::vector<float> channel_max_abs(const Case& c, const Layout& l) {
   std::vector<float> m(static_cast<std::size_t>(l.channels), 0.0f);

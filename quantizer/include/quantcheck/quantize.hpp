@@ -41,6 +41,18 @@ struct Layout {
 // Validates shape, sizes and values; throws InputError naming what is wrong.
 Layout validate(const Case& c);
 
+// Calls f(channel, begin, end) for every run of one channel's elements in a
+// case laid out as l: runs of `inner` consecutive values, one run every
+// channels * inner elements (no division per element).
+template <typename F>
+void for_each_channel_run(const Case& c, const Layout& l, F f) {
+  const auto n = static_cast<std::int64_t>(c.weights.size());
+  for (std::int64_t base = 0; base < n; base += l.channels * l.inner)
+    for (std::int64_t ch = 0; ch < l.channels; ++ch)
+      f(ch, static_cast<std::size_t>(base + ch * l.inner),
+        static_cast<std::size_t>(base + (ch + 1) * l.inner));
+}
+
 // Parameters of one quantization channel (one per tensor when per-tensor).
 struct ChannelParams {
   float range_min = 0.0f;  // min and max of the channel's values
