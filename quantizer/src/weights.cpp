@@ -184,12 +184,13 @@ inline bool may_show_finding(const Step& st, float x, std::int32_t q) {
          (std::fabs(deq - xd) > 0.5 * st.scale_d);
 }
 
-// Whether any element of a run may show a finding (vectorised: an integer OR).
+// Whether any element of a run may show a finding: may_show_finding on locals,
+// without an early exit (no branch to mispredict).
 inline bool any_may_show_finding(const Step& st, const float* x, const std::int32_t* q,
                                  std::int64_t count) {
   const double zp = st.zp, scale = st.scale_d, half_step = 0.5 * st.scale_d;
   const double nmin = st.nmin, nmax = st.nmax;
-  int any = 0;  // the same conditions as may_show_finding, on locals
+  int any = 0;
   for (std::int64_t j = 0; j < count; ++j) {
     const double deq = (static_cast<double>(q[j]) - zp) * scale;
     const double xd = x[j];
