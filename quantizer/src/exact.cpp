@@ -67,6 +67,21 @@ std::optional<ExactQuotient> divide_exact(double num, double den) {
 }
 
 std::optional<int128> round_quotient(double num, double den, Rounding rounding) {
+  // A screen before the 128-bit division. The double quotient d = num / den
+  // is within 2^-53 |num / den| of the exact one t, so for |d| < 2^30 it is
+  // off by less than 2^-23, and fl + frac (fl = floor(d), frac = d - fl, that
+  // subtraction off by at most 2^-53) by less than 2^-22. When frac is more
+  // than 2^-21 away from 1/2, t lies on the same side of fl + 1/2 as d and
+  // inside (fl - 1/2, fl + 3/2): it rounds to fl or fl + 1 under either tie
+  // rule. Near-ties and large quotients take the exact path.
+  if (std::isfinite(num) && std::isfinite(den) && den != 0) {
+    const double d = num / den;
+    if (std::fabs(d) < 0x1p30) {
+      const double fl = std::floor(d);
+      const double frac = d - fl;
+      if (std::fabs(frac - 0.5) > 0x1p-21) return static_cast<int128>(frac < 0.5 ? fl : fl + 1);
+    }
+  }
   const auto q = divide_exact(num, den);
   if (!q) return std::nullopt;
   if (q->exact || q->half_cmp < 0) return q->floor;
