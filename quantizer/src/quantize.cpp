@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "quantcheck/error.hpp"
+
 namespace quantcheck {
 
 std::string to_string(FindingKind k) {
@@ -27,6 +29,15 @@ Result quantize(const Policy& p, const Case& c) {
 }
 
 void quantize(const Policy& p, const Case& c, Result& r) {
+  if (const Refusal why = quantize_unless_refused(p, c, r))
+    throw InputError(describe(why, p, c, r.layout));
+}
+
+Refusal quantize_unless_refused(const Policy& p, const Case& c, Result& r) {
+  return quantize_unless_refused(p, c, validate(c), r);
+}
+
+Refusal quantize_unless_refused(const Policy& p, const Case& c, const Layout& layout, Result& r) {
   // Reuse r's buffers: a model check quantizes every layer under every policy,
   // and fresh multi-megabyte vectors cost page faults and zeroing each time.
   r.policy = p.name;
@@ -35,9 +46,12 @@ void quantize(const Policy& p, const Case& c, Result& r) {
   r.bias.q.clear();
   r.bias.dequantized.clear();
   r.bias.saturated.clear();
-  r.layout = validate(c);
+  r.layout = layout;
   const Layout& l = r.layout;
-  const auto params = compute_weight_params(p, c, l);
+  // The parameters are computed in place: quantize_weights' copy into
+  // r.weights.channels is then a self-assignment.
+  std::vector<ChannelParams>& params = r.weights.channels;
+  if (const Refusal why = compute_weight_params(p, c, l, params)) return why;
   const bool per_tensor = params.size() == 1 && l.channels != 1;
 
   quantize_weights(p, c, l, params, r.weights, &r.findings);
@@ -65,6 +79,7 @@ void quantize(const Policy& p, const Case& c, Result& r) {
     b.saturated.push_back(saturated);
     append_bias_findings(p, {ch, bias, s_b, q, saturated}, room, r.findings);
   }
+  return {};
 }
 
 }  // namespace quantcheck

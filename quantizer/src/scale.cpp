@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <sstream>
 
 #include "quantcheck/error.hpp"
@@ -89,26 +90,57 @@ void set_scale(const Policy& p, ChannelParams& cp, float s) {
   place(p, cp, s, zero_point(p, rmin, s));
 }
 
-// The least positive float32 s >= lo with ok(s), by bisection over the bit
-// patterns (positive floats order like their bits). ok must be monotone.
-// Returns +inf when no finite float works.
-// ok need only be monotone on [lo, hi]; hi >= lo.
+// The least positive float32 s >= lo with ok(s), by a search over the bit
+// patterns (positive floats order like their bits). ok need only be monotone
+// on [lo, hi], hi >= lo. Returns +inf when no float in [lo, hi] works.
+// hint, when inside (lo, hi), is an estimate of the answer: the search
+// gallops away from it (1, 2, 4, ... patterns) to bracket the answer, then
+// bisects, so a hint a few patterns off costs a few calls of ok instead of
+// the ~31 of a bisection over [lo, hi]. Any hint gives the same answer.
 template <typename Pred>
-float least_float(float lo, Pred ok, float hi = FLT_MAX) {
+float least_float(float lo, Pred ok, float hi = FLT_MAX, float hint = 0) {
+  auto bits = [](float f) {
+    std::uint32_t u = 0;
+    std::memcpy(&u, &f, 4);
+    return u;
+  };
+  auto value = [](std::uint32_t u) {
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  };
   if (ok(lo)) return lo;
-  if (!ok(hi)) return std::numeric_limits<float>::infinity();
-  std::uint32_t bad = 0, good = 0;
-  std::memcpy(&bad, &lo, 4);
-  std::memcpy(&good, &hi, 4);
+  std::uint32_t bad = bits(lo), good = bits(hi);
+  if (hint > lo && hint < hi) {
+    const std::uint32_t h = bits(hint);
+    if (ok(hint)) {  // below hint: gallop down while ok
+      good = h;
+      for (std::uint32_t step = 1; good - bad > step; step *= 2) {
+        if (!ok(value(good - step))) {
+          bad = good - step;
+          break;
+        }
+        good -= step;
+      }
+    } else {  // above hint: gallop up while not ok
+      bad = h;
+      for (std::uint32_t step = 1; good - bad > step; step *= 2) {
+        if (ok(value(bad + step))) {
+          good = bad + step;
+          break;
+        }
+        bad += step;
+      }
+      if (good == bits(hi) && !ok(hi)) return std::numeric_limits<float>::infinity();
+    }
+  } else if (!ok(hi)) {
+    return std::numeric_limits<float>::infinity();
+  }
   while (good - bad > 1) {
     const std::uint32_t mid = bad + (good - bad) / 2;
-    float m;
-    std::memcpy(&m, &mid, 4);
-    (ok(m) ? good : bad) = mid;
+    (ok(value(mid)) ? good : bad) = mid;
   }
-  float s;
-  std::memcpy(&s, &good, 4);
-  return s;
+  return value(good);
 }
 
 // The largest float32 s_w with a finite s_in * s_w (FLT_MAX when s_in <= 1).
@@ -129,16 +161,16 @@ float largest_finite_factor(float s_in) {
   return s;
 }
 
-// The biases that one quantization channel's scale serves.
-std::vector<float> biases_of(const Case& c, const Layout& l, std::int64_t channel,
-                             bool per_tensor) {
-  if (c.bias.empty()) return {0.0f};
-  if (!per_tensor) return {c.bias[channel]};
-  (void)l;
-  return c.bias;
+// The biases that one quantization channel's scale serves: its own, all of
+// them for a per-tensor scale, or a single 0 when the case has no bias.
+std::span<const float> biases_of(const Case& c, std::int64_t channel, bool per_tensor) {
+  static constexpr float kNoBias[1] = {0.0f};
+  if (c.bias.empty()) return kNoBias;
+  if (per_tensor) return c.bias;
+  return std::span<const float>(c.bias).subspan(static_cast<std::size_t>(channel), 1);
 }
 
-float max_abs(const std::vector<float>& v) {
+float max_abs(std::span<const float> v) {
   float m = 0;
   for (float x : v) m = std::max(m, std::fabs(x));
   return m;
@@ -193,10 +225,34 @@ int128 accumulator_headroom(const Policy& p, std::int64_t products_per_output) {
          int128{products_per_output} * p.activation_abs_max * weight_abs_max(p);
 }
 
+std::string describe(const Refusal& r, const Policy& p, const Case& c, const Layout& l) {
+  std::ostringstream m;
+  switch (r.kind) {
+    case Refusal::Kind::none: return "";
+    case Refusal::Kind::no_headroom:
+      m << "weights: " << l.per_channel << " products per output channel can overflow the "
+        << to_string(p.bias_type) << " accumulator whatever the scales";
+      break;
+    case Refusal::Kind::bias_unfittable:
+      m << "bias: channel " << r.channel << ": no finite float32 weight scale fits bias "
+        << r.bias_abs << " at input scale " << c.input_scale;
+      break;
+  }
+  return m.str();
+}
+
 std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c, const Layout& l) {
+  std::vector<ChannelParams> params;
+  if (const Refusal r = compute_weight_params(p, c, l, params))
+    throw InputError(describe(r, p, c, l));
+  return params;
+}
+
+Refusal compute_weight_params(const Policy& p, const Case& c, const Layout& l,
+                              std::vector<ChannelParams>& params) {
   const bool per_tensor = p.granularity == Granularity::per_tensor;
   const std::int64_t groups = per_tensor ? 1 : l.channels;
-  std::vector<ChannelParams> params(groups);
+  params.assign(static_cast<std::size_t>(groups), ChannelParams{});
 
   // 1. Ranges.
   for (auto& cp : params) {
@@ -237,7 +293,7 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
     }
 
     // 5. Bias fit.
-    const std::vector<float> biases = biases_of(c, l, g, per_tensor);
+    const std::span<const float> biases = biases_of(c, g, per_tensor);
     const float bias_abs = max_abs(biases);
     switch (p.bias_fit) {
       case BiasFit::none: break;
@@ -246,12 +302,7 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
       case BiasFit::aimet: fit_aimet(p, cp, bias_abs, s_in); break;
       case BiasFit::reference_headroom: {
         const int128 room = accumulator_headroom(p, l.per_channel);
-        if (room < 0) {
-          std::ostringstream m;
-          m << "weights: " << l.per_channel << " products per output channel can overflow the "
-            << to_string(p.bias_type) << " accumulator whatever the scales";
-          throw InputError(m.str());
-        }
+        if (room < 0) return {Refusal::Kind::no_headroom};
         auto fits = [&](float s_w) {
           const float s_b = s_in * s_w;
           if (!std::isfinite(s_b) || s_b < FLT_MIN || s_b < p.bias_scale_floor) return false;
@@ -261,15 +312,20 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
           }
           return true;
         };
+        // The answer is near max(|b| / room, FLT_MIN, bias-scale floor) / s_in;
+        // the exact search starts there (the rounding of |b| / s_b decides the
+        // last few patterns).
+        // (No hint without room or input scale: those divisions would be by zero.)
+        const double need =
+            room > 0 && s_in > 0
+                ? std::max(double(bias_abs) / (static_cast<double>(room) * double(s_in)),
+                           std::max<double>(FLT_MIN, p.bias_scale_floor) / double(s_in))
+                : 0.0;
+        const float hint = need <= FLT_MAX ? static_cast<float>(need) : 0.0f;
         // fits() is false again once s_in * s_w overflows (s_in > 1): search below that.
         const float raised =
-            least_float(cp.scale, fits, std::max(cp.scale, largest_finite_factor(s_in)));
-        if (!std::isfinite(raised)) {
-          std::ostringstream m;
-          m << "bias: channel " << g << ": no finite float32 weight scale fits bias " << bias_abs
-            << " at input scale " << s_in;
-          throw InputError(m.str());
-        }
+            least_float(cp.scale, fits, std::max(cp.scale, largest_finite_factor(s_in)), hint);
+        if (!std::isfinite(raised)) return {Refusal::Kind::bias_unfittable, g, bias_abs};
         if (raised != cp.scale) {
           cp.raised_for_bias = true;
           set_scale(p, cp, raised);
@@ -280,15 +336,17 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
 
     // 6. Total bias-scale floor (ONE #7017): the least s_w with s_in * s_w >= floor.
     if (p.bias_scale_floor > 0 && !(s_in * cp.scale >= p.bias_scale_floor)) {
-      const float raised =
-          least_float(cp.scale, [&](float s_w) { return s_in * s_w >= p.bias_scale_floor; });
+      const double need = s_in > 0 ? double(p.bias_scale_floor) / double(s_in) : 0.0;
+      const float raised = least_float(
+          cp.scale, [&](float s_w) { return s_in * s_w >= p.bias_scale_floor; }, FLT_MAX,
+          need <= FLT_MAX ? static_cast<float>(need) : 0.0f);
       if (std::isfinite(raised)) {
         cp.raised_for_bias = true;
         set_scale(p, cp, raised);
       }
     }
   }
-  return params;
+  return {};
 }
 
 }  // namespace quantcheck

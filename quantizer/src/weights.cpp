@@ -235,8 +235,8 @@ template <WeightArithmetic A, Rounding R, bool OffsetForm>
 void run(const Policy& p, const Case& c, const Layout& l, const std::vector<ChannelParams>& params,
          WeightResult& out, std::vector<Finding>* findings) {
   const bool per_tensor = params.size() == 1 && l.channels != 1;
-  std::vector<Step> steps;
-  steps.reserve(params.size());
+  thread_local std::vector<Step> steps;  // capacity kept from call to call
+  steps.clear();
   for (const auto& cp : params) steps.push_back(make_step(p, cp));
 
   const float* x = c.weights.data();
@@ -315,7 +315,7 @@ void set_simd_enabled(bool enabled) { detail::set_simd_enabled(enabled); }
 void quantize_weights(const Policy& p, const Case& c, const Layout& l,
                       const std::vector<ChannelParams>& params, WeightResult& out,
                       std::vector<Finding>* findings) {
-  out.channels = params;
+  if (&out.channels != &params) out.channels = params;
   out.q.resize(c.weights.size());
   switch (p.weight_arithmetic) {
     case WeightArithmetic::float32_inverse:

@@ -80,15 +80,33 @@ TEST(ReferencePolicy, ScaleRoundsUpSoNoWeightIsClipped) {
   EXPECT_EQ(r.weights.q[1], 127);
 }
 
+// quantize() throws the refusal; quantize_unless_refused returns it.
+std::string refusal_of(const Policy& p, const Case& c, Refusal::Kind want) {
+  Result r;
+  const Refusal why = quantize_unless_refused(p, c, r);
+  EXPECT_EQ(why.kind, want);
+  try {
+    quantize(p, c, r);
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.what(), describe(why, p, c, validate(c)));
+    return e.what();
+  }
+  EXPECT_EQ(want, Refusal::Kind::none) << "quantize() did not throw the refusal";
+  return "";
+}
+
 TEST(ReferencePolicy, RejectsLayersThatCannotHaveHeadroom) {
   // K * 255 * 127 > INT32_MAX once K > 66,311.
-  EXPECT_THROW(quantize(find_preset("reference"), conv(1, 70000, 0.1f, 0.0f, 0.01f)), InputError);
-  EXPECT_NO_THROW(quantize(find_preset("reference-int16"), conv(1, 70000, 0.1f, 0.0f, 0.01f)));
+  const Case c = conv(1, 70000, 0.1f, 0.0f, 0.01f);
+  const std::string e = refusal_of(find_preset("reference"), c, Refusal::Kind::no_headroom);
+  EXPECT_NE(e.find("70000 products per output channel"), std::string::npos) << e;
+  EXPECT_EQ(refusal_of(find_preset("reference-int16"), c, Refusal::Kind::none), "");
 }
 
 TEST(ReferencePolicy, RejectsWhenNoFiniteScaleFits) {
-  EXPECT_THROW(quantize(find_preset("reference"), conv(1, 4, 1.0f, FLT_MAX, FLT_TRUE_MIN)),
-               InputError);
+  const Case c = conv(1, 4, 1.0f, FLT_MAX, FLT_TRUE_MIN);
+  const std::string e = refusal_of(find_preset("reference"), c, Refusal::Kind::bias_unfittable);
+  EXPECT_NE(e.find("bias: channel 0: no finite float32 weight scale"), std::string::npos) << e;
 }
 
 }  // namespace

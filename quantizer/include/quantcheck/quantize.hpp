@@ -41,6 +41,9 @@ struct Layout {
 // Validates shape, sizes and values; throws InputError naming what is wrong.
 Layout validate(const Case& c);
 
+// The same check without the exception or its message: nullopt for bad input.
+std::optional<Layout> layout_if_valid(const Case& c);
+
 // Calls f(channel, begin, end) for every run of one channel's elements in a
 // case laid out as l: runs of `inner` consecutive values, one run every
 // channels * inner elements (no division per element).
@@ -109,9 +112,27 @@ struct Result {
   std::vector<Finding> findings;
 };
 
+// Why a policy refuses a valid case (only the reference bias fit refuses):
+// the products alone can overflow its accumulator, or no finite float32
+// weight scale fits a channel's bias.
+struct Refusal {
+  enum class Kind { none, no_headroom, bias_unfittable } kind = Kind::none;
+  std::int64_t channel = -1;  // bias_unfittable: the channel, its largest |bias|
+  float bias_abs = 0.0f;
+  explicit operator bool() const { return kind != Kind::none; }
+};
+
+// The InputError message of a refusal.
+std::string describe(const Refusal& r, const Policy& p, const Case& c, const Layout& l);
+
 // Per-channel (or per-tensor) ranges, scales and zero points of a case under
-// a policy, after every floor, replacement and bias fit.
+// a policy, after every floor, replacement and bias fit. Throws InputError
+// when the policy refuses the case.
 std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c, const Layout& l);
+// The same into params (its capacity reused), returning a refusal instead of
+// throwing it (params is then unspecified).
+Refusal compute_weight_params(const Policy& p, const Case& c, const Layout& l,
+                              std::vector<ChannelParams>& params);
 
 // Quantizes a whole case. Throws InputError on bad input.
 Result quantize(const Policy& p, const Case& c);
@@ -119,6 +140,15 @@ Result quantize(const Policy& p, const Case& c);
 // The same into r, reusing its buffers (for loops over many cases). r's
 // previous contents are replaced; on InputError r is left unspecified.
 void quantize(const Policy& p, const Case& c, Result& r);
+
+// The same, returning the policy's refusal of a valid case instead of
+// throwing it (r is then unspecified); invalid input still throws. For loops
+// where refusals are common, such as fuzzing: a throw costs far more than a
+// small quantization, most of all under AddressSanitizer.
+Refusal quantize_unless_refused(const Policy& p, const Case& c, Result& r);
+// The same for a case validated before: l must be validate(c)'s layout (a
+// fuzz target validates an input once and quantizes it many times).
+Refusal quantize_unless_refused(const Policy& p, const Case& c, const Layout& l, Result& r);
 
 // Quantize the weights only (used by the benchmark and model checks), writing
 // integers into q; findings are appended. No validation beyond sizes.
