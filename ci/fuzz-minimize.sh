@@ -18,7 +18,7 @@ while getopts "b:" opt; do
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_model)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division fuzz_model)
 
 named_before=$(ls "$root/corpus/regression" | sort | sha256sum)
 work="$(mktemp -d)"

@@ -75,12 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FuzzedDataProvider in(data, size);
   static Case c;
   case_from_bytes(in, c);
+  quantcheck::Layout layout;
   try {
-    quantcheck::validate(c);
+    layout = quantcheck::validate(c);
   } catch (const quantcheck::InputError&) {
     return 0;  // bad input is rejected with a message; that is the contract
   }
   for (const quantcheck::Policy* p : quantcheck::fuzz::fuzzed_policies())
-    quantcheck::fuzz::quantize_and_check(*p, c);
+    quantcheck::fuzz::quantize_and_check(*p, c, layout);
   return 0;
 }

@@ -12,8 +12,8 @@
 //   4. per-channel against per-tensor on a one-channel filter (TFLite's bias
 //      guard is left out: TFLite itself writes that test two ways, float32
 //      |b| / INT32_MAX for per-tensor and a double product per channel);
-//   5. exact.hpp's round_quotient / within_half_step against the independent
-//      float32 quotient of fuzz_support.cpp on pairs of the case's values.
+// (exact.hpp's own division is checked against the independent quotient by
+// fuzz_exact_division, on raw float pairs.)
 // Input format and mutator as fuzz_case_flatbuffer.
 #include <algorithm>
 #include <cfloat>
@@ -21,11 +21,11 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <optional>
 
 #include "case_mutator.hpp"
 #include "fuzz_support.hpp"
 #include "quantcheck/casefile.hpp"
-#include "quantcheck/error.hpp"
 
 namespace {
 
@@ -156,14 +156,17 @@ bool same_params(const ChannelParams& a, const ChannelParams& b) {
          a.raised_for_bias == b.raised_for_bias && same_float(a.fitted_range, b.fitted_range);
 }
 
-// Quantizes into r (its buffers reused); false when the case is refused.
-bool try_quantize(const Policy& p, const Case& c, Result& r) {
-  try {
-    quantize(p, c, r);
-    return true;
-  } catch (const InputError&) {
-    return false;  // the reference policies refuse infeasible biases
-  }
+// Quantizes the valid case c into r (its buffers reused); false when the
+// policy refuses it (the reference policies refuse infeasible biases).
+bool try_quantize(const Policy& p, const Case& c, const Layout& l, Result& r) {
+  return !quantize_unless_refused(p, c, l, r);
+}
+
+// The layout of slice_into's one-channel case: the channel dimension is 1,
+// every other count unchanged.
+Layout one_channel(Layout l) {
+  l.channels = 1;
+  return l;
 }
 
 // The variants of a preset the checks quantize under, made once per preset
@@ -257,7 +260,7 @@ const Result* check_channels_alone(const Policy& p, const Case& c, const Result&
   for (std::int64_t ch = 0; ch < whole.layout.channels; ++ch) {
     slice_into(c, whole.layout, ch, one);
     Result& alone = ch == 0 ? channel0 : rest;
-    if (!try_quantize(p, one, alone))
+    if (!try_quantize(p, one, one_channel(whole.layout), alone))
       fail(p.name + ": channel " + std::to_string(ch) + " alone was refused", &c);
     if (!same_params(alone.weights.channels[0], whole.weights.channels[ch]))
       fail(p.name + ": channel " + std::to_string(ch) + " parameters change when it is alone", &c);
@@ -285,16 +288,23 @@ void check_per_tensor_on_one_channel(const Policy& p, const Case& c, const Layou
   static Case one;
   static Result a_buffer, b_buffer;
   slice_into(c, l, 0, one);
+  // The slices are quantized with one_channel's layout, not validated again;
+  // it must be the one validation gives.
+  const std::optional<Layout> valid = layout_if_valid(one);
+  const Layout derived = one_channel(l);
+  if (!valid || valid->axis != derived.axis || valid->channels != derived.channels ||
+      valid->inner != derived.inner || valid->per_channel != derived.per_channel)
+    fail("a one-channel slice's layout is not the one validate() gives", &c);
   const Variants& v = variants_of(p);
   bool a_ok;
   const Result* a = channel0;
   if (a != nullptr) {
     a_ok = true;  // check_channels_alone traps when channel 0 alone is refused
   } else {
-    a_ok = try_quantize(v.per_channel, one, a_buffer);
+    a_ok = try_quantize(v.per_channel, one, one_channel(l), a_buffer);
     a = &a_buffer;
   }
-  const bool b_ok = try_quantize(v.per_tensor, one, b_buffer);
+  const bool b_ok = try_quantize(v.per_tensor, one, one_channel(l), b_buffer);
   const Result* b = &b_buffer;
   if (a_ok != b_ok)
     fail(p.name + ": per-channel and per-tensor disagree on refusing one channel", &c);
@@ -305,62 +315,17 @@ void check_per_tensor_on_one_channel(const Policy& p, const Case& c, const Layou
     fail(p.name + ": per-channel and per-tensor differ on a one-channel filter", &c);
 }
 
-void check_exact_division(const Case& c) {
-  // Up to 8 weights, 4 biases and the input scale; a value repeated (same bits)
-  // would only repeat the same pairs.
-  float v[13];
-  std::size_t n = 0;
-  auto add = [&](float x) {
-    for (std::size_t i = 0; i < n; ++i)
-      if (same_float(v[i], x)) return;
-    v[n++] = x;
-  };
-  for (std::size_t i = 0; i < std::min<std::size_t>(8, c.weights.size()); ++i) add(c.weights[i]);
-  for (std::size_t i = 0; i < std::min<std::size_t>(4, c.bias.size()); ++i) add(c.bias[i]);
-  add(c.input_scale);
-  const int128 limit = int128{1} << 63;
-  for (std::size_t a = 0; a < n; ++a)
-    for (std::size_t d = 0; d < n; ++d) {
-      const float num = v[a], den = v[d];
-      if (den == 0) continue;
-      // One independent quotient serves both tie rules and every candidate q.
-      const fuzz::FloatQuotient fq = fuzz::float_quotient(num, den);
-      int128 candidates[6];
-      std::size_t m = 0;
-      for (Rounding rounding : {Rounding::half_away_from_zero, Rounding::half_to_even}) {
-        const auto lib = round_quotient(num, den, rounding);
-        const auto ind = fuzz::round_float_quotient(fq, rounding);
-        const bool ind_small = ind && *ind > -limit && *ind < limit;
-        if (ind_small != (lib.has_value() && *lib > -limit && *lib < limit) ||
-            (ind_small && *lib != *ind))
-          fail("round_quotient disagrees with the independent exact quotient", &c);
-        if (ind_small)
-          for (int128 q : {*ind - 1, *ind, *ind + 1})
-            if (std::find(candidates, candidates + m, q) == candidates + m) candidates[m++] = q;
-      }
-      // within_half_step does not depend on the tie rule: each q once.
-      for (std::size_t i = 0; i < m; ++i)
-        if (within_half_step(candidates[i], num, den) !=
-            fuzz::float_within_half_step(candidates[i], fq))
-          fail("within_half_step disagrees with the independent exact quotient", &c);
-    }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static CaseRecord rec;  // buffers reused from input to input
   if (!decode_case_file(data, size, rec)) return 0;
-  Layout l;
-  try {
-    l = validate(rec.c);
-  } catch (const InputError&) {
-    return 0;
-  }
-  check_exact_division(rec.c);
+  const std::optional<Layout> valid = layout_if_valid(rec.c);
+  if (!valid) return 0;
+  const Layout& l = *valid;
   static Result whole;
   for (const Policy* p : fuzz::policies_for(rec.policy)) {
-    if (!try_quantize(*p, rec.c, whole)) continue;
+    if (!try_quantize(*p, rec.c, l, whole)) continue;
     check_weights_and_bias(*p, rec.c, whole);
     const Result* channel0 = check_channels_alone(*p, rec.c, whole);
     check_per_tensor_on_one_channel(*p, rec.c, l, channel0);

@@ -273,14 +273,13 @@ Result& result_buffer(const Policy& p) {
 
 }  // namespace
 
-const Result* quantize_and_check(const Policy& p, const Case& c) {
+const Result* quantize_and_check(const Policy& p, const Case& c, const Layout& l) {
   Result& r = result_buffer(p);
-  try {
-    quantize(p, c, r);
-  } catch (const InputError& e) {
-    if (p.bias_fit == BiasFit::reference_headroom && refusal_justified(p, c, validate(c)))
+  // c is valid (the targets validate first), so a policy can only refuse it.
+  if (const Refusal why = quantize_unless_refused(p, c, l, r)) {
+    if (p.bias_fit == BiasFit::reference_headroom && refusal_justified(p, c, r.layout))
       return nullptr;
-    fail(p.name + " refused a valid case it could quantize: " + e.what(), &c);
+    fail(p.name + " refused a valid case it could quantize: " + describe(why, p, c, r.layout), &c);
   }
   check_result(p, c, r);
   return &r;

@@ -51,11 +51,11 @@ const std::vector<const Policy*>& policies_for(const std::string& name);
 // (q_b = INT64_MIN from a tiny weight scale) becomes a crash.
 void hold_to_no_bias_saturation(const std::string& preset);
 
-// Quantizes c (already validated) under p and re-checks the result. An
+// Quantizes c (already validated: l is its layout) under p and re-checks the result. An
 // InputError is accepted only from the reference policies, which refuse a
 // bias that no finite weight scale can fit (nullptr); any other failure traps.
 // The result lives in a buffer per preset, valid until the next call for p.
-const Result* quantize_and_check(const Policy& p, const Case& c);
+const Result* quantize_and_check(const Policy& p, const Case& c, const Layout& l);
 
 // Every guarantee p declares (and the unexcused hold) re-checked on r, plus
 // the shape of r itself: sizes, integer ranges, zero points, s_b = s_in * s_w,

@@ -61,7 +61,7 @@ done
 rm -f "$OBJ/libquantcheck_fuzz.a"
 ar rcs "$OBJ/libquantcheck_fuzz.a" "${objects[@]}"
 
-targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential)
+targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division)
 [ $have_model = 1 ] && targets+=(fuzz_model)
 for t in "${targets[@]}"; do
   $CXX "${FLAGS[@]}" "$QC/fuzz/$t.cpp" "$OBJ/libquantcheck_fuzz.a" $LIB_FUZZING_ENGINE -o "$OUT/$t"
