@@ -312,6 +312,8 @@ Refusal compute_weight_params(const Policy& p, const Case& c, const Layout& l,
           }
           return true;
         };
+        // Most channels need no raise: test that before preparing the search.
+        if (fits(cp.scale)) break;
         // The answer is near max(|b| / room, FLT_MIN, bias-scale floor) / s_in;
         // the exact search starts there (the rounding of |b| / s_b decides the
         // last few patterns).
