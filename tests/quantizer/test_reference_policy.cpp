@@ -72,6 +72,41 @@ TEST(ReferencePolicy, RaiseIsTheLeastThatLeavesHeadroom) {
   EXPECT_GT(std::fabs(std::roundl(q_lower)), (long double)room);
 }
 
+// The raise over a spread of biases and input scales (the search starts
+// from an estimate and gallops; the answer must not depend on it): each
+// raised scale leaves room, and one float32 step lower does not.
+TEST(ReferencePolicy, RaiseIsTheLeastOverManyBiasesAndInputScales) {
+  struct Cell {
+    const char* preset;
+    long double room;  // independent: ACC_MAX - K * max activation * qmax, K = 64
+  };
+  const Cell cells[] = {{"reference", 2147483647.0L - 64.0L * 255 * 127},
+                        {"reference-int16", 9223372036854775807.0L - 64.0L * 32768 * 32767}};
+  auto fits = [](float b, float s_in, float s_w, long double room) {
+    const float s_b = s_in * s_w;
+    if (!(s_b >= FLT_MIN) || !std::isfinite(s_b)) return false;
+    return std::fabs(std::roundl((long double)b / (long double)s_b)) <= room;
+  };
+  int raised = 0;
+  for (const Cell& cell : cells) {
+    const Policy& p = find_preset(cell.preset);
+    for (float s_in : {0x1p-40f, 0.01f, 1.0f, 3.0e5f})
+      for (int e = -60; e <= 60; e += 7)
+        for (float m : {1.0f, -1.2157f, 1.9999999f}) {
+          const float b = std::ldexp(m, e);
+          Result r;
+          if (quantize_unless_refused(p, conv(1, 64, 1e-6f, b, s_in), r)) continue;
+          const ChannelParams& cp = r.weights.channels[0];
+          EXPECT_TRUE(fits(b, s_in, cp.scale, cell.room)) << cell.preset << " " << b << " " << s_in;
+          if (!cp.raised_for_bias) continue;
+          ++raised;
+          EXPECT_FALSE(fits(b, s_in, std::nextafter(cp.scale, 0.0f), cell.room))
+              << cell.preset << " b=" << b << " s_in=" << s_in << ": not the least raise";
+        }
+  }
+  EXPECT_GT(raised, 30);  // the raise was exercised, not only the unraised scale
+}
+
 TEST(ReferencePolicy, ScaleRoundsUpSoNoWeightIsClipped) {
   const Policy& p = find_preset("reference");
   // 1/127 in float32 rounds down; range / s must not exceed 127.
