@@ -189,7 +189,7 @@ const Variants& variants_of(const Policy& p) {
   return cache.back().second;
 }
 
-// c with only output channel ch, into one (buffers reused); as fuzz::slice_channel.
+// c with only output channel ch (dimension `axis` becomes 1), into one (buffers reused).
 void slice_into(const Case& c, const Layout& l, std::int64_t ch, Case& one) {
   one.op = c.op;
   one.input_scale = c.input_scale;

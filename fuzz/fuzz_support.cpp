@@ -243,21 +243,6 @@ const std::vector<const Policy*>& policies_for(const std::string& name) {
 
 void hold_to_no_bias_saturation(const std::string& preset) { unexcused_preset() = preset; }
 
-std::int64_t channel_of(const Layout& l, std::size_t i) {
-  return (static_cast<std::int64_t>(i) / l.inner) % l.channels;
-}
-
-Case slice_channel(const Case& c, const Layout& l, std::int64_t ch) {
-  Case s = c;
-  s.weight_shape[l.axis] = 1;
-  s.weights.clear();
-  for (std::size_t i = 0; i < c.weights.size(); ++i)
-    if (channel_of(l, i) == ch) s.weights.push_back(c.weights[i]);
-  s.bias.clear();
-  if (!c.bias.empty()) s.bias.push_back(c.bias[ch]);
-  return s;
-}
-
 namespace {
 
 // One reusable result per preset: quantize(p, c, r) keeps the buffers of the
@@ -309,36 +294,37 @@ void check_result(const Policy& p, const Case& c, const Result& r) {
   }
 
   // Weights: integer range always; half-step error inside the nudged range when declared.
-  for (std::size_t i = 0; i < c.weights.size(); ++i) {
-    const std::int64_t ch = channel_of(l, i);
+  for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
     const ChannelParams& cp = r.weights.channels[per_tensor ? 0 : ch];
-    const std::int32_t q = r.weights.q[i];
-    if (q < p.qmin || q > p.qmax) broke("weight " + std::to_string(i) + " outside [qmin, qmax]");
-    const double deq = (double(q) - cp.zero_point) * double(cp.scale);
-    if (r.weights.dequantized[i] != deq &&
-        !(std::isnan(deq) && std::isnan(r.weights.dequantized[i])))
-      broke("weight " + std::to_string(i) + ": dequantized " + hex(r.weights.dequantized[i]) +
-            " != (q - zp) * s = " + hex(deq) + " (q " + std::to_string(q) + ", zp " +
-            std::to_string(cp.zero_point) + ", s " + hex(cp.scale) + ")");
-    if (!held.weight_error_bound) continue;
-    const float x = c.weights[i];
-    const double nmin = (double(p.qmin) - cp.zero_point) * double(cp.scale);
-    const double nmax = (double(p.qmax) - cp.zero_point) * double(cp.scale);
-    if (double(x) < nmin || double(x) > nmax) continue;  // clipped: informational
-    bool ok;
-    if (cp.scale > 0 && std::isfinite(cp.scale)) {
-      // The double quotient is within 2^-37 of x / s here (|x / s| <= 2^16), so a
-      // distance below 0.5 - 2^-20 is decisive; only near-ties take the exact path.
-      const double d = std::fabs(double(x) / double(cp.scale) - (double(q) - cp.zero_point));
-      ok = d < 0.5 - 0x1p-20 ||
-           (d < 0.5 + 0x1p-20 && float_within_half_step(int128{q} - cp.zero_point, x, cp.scale));
-    } else {
-      ok = q == cp.zero_point;
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::int32_t q = r.weights.q[i];
+      if (q < p.qmin || q > p.qmax) broke("weight " + std::to_string(i) + " outside [qmin, qmax]");
+      const double deq = (double(q) - cp.zero_point) * double(cp.scale);
+      if (r.weights.dequantized[i] != deq &&
+          !(std::isnan(deq) && std::isnan(r.weights.dequantized[i])))
+        broke("weight " + std::to_string(i) + ": dequantized " + hex(r.weights.dequantized[i]) +
+              " != (q - zp) * s = " + hex(deq) + " (q " + std::to_string(q) + ", zp " +
+              std::to_string(cp.zero_point) + ", s " + hex(cp.scale) + ")");
+      if (!held.weight_error_bound) continue;
+      const float x = c.weights[i];
+      const double nmin = (double(p.qmin) - cp.zero_point) * double(cp.scale);
+      const double nmax = (double(p.qmax) - cp.zero_point) * double(cp.scale);
+      if (double(x) < nmin || double(x) > nmax) continue;  // clipped: informational
+      bool ok;
+      if (cp.scale > 0 && std::isfinite(cp.scale)) {
+        // The double quotient is within 2^-37 of x / s here (|x / s| <= 2^16), so a
+        // distance below 0.5 - 2^-20 is decisive; only near-ties take the exact path.
+        const double d = std::fabs(double(x) / double(cp.scale) - (double(q) - cp.zero_point));
+        ok = d < 0.5 - 0x1p-20 ||
+             (d < 0.5 + 0x1p-20 && float_within_half_step(int128{q} - cp.zero_point, x, cp.scale));
+      } else {
+        ok = q == cp.zero_point;
+      }
+      if (!ok)
+        broke("weight_error_bound: element " + std::to_string(i) + " x " + hex(x) + " q " +
+              std::to_string(q) + " zp " + std::to_string(cp.zero_point) + " s " + hex(cp.scale));
     }
-    if (!ok)
-      broke("weight_error_bound: element " + std::to_string(i) + " x " + hex(x) + " q " +
-            std::to_string(q) + " zp " + std::to_string(cp.zero_point) + " s " + hex(cp.scale));
-  }
+  });
 
   // Bias.
   const std::int64_t products = l.per_channel;

@@ -62,12 +62,6 @@ const Result* quantize_and_check(const Policy& p, const Case& c, const Layout& l
 // the saturated flags; and no library finding may break a held guarantee.
 void check_result(const Policy& p, const Case& c, const Result& r);
 
-// The output channel of flat element i.
-std::int64_t channel_of(const Layout& l, std::size_t i);
-
-// A copy of c holding only output channel ch (dimension `axis` becomes 1).
-Case slice_channel(const Case& c, const Layout& l, std::int64_t ch);
-
 // A target compiled with -DQUANTCHECK_FUZZ_UNEXCUSED="<preset>" holds that
 // preset to no_bias_saturation from its first input on.
 #ifdef QUANTCHECK_FUZZ_UNEXCUSED

@@ -90,9 +90,10 @@ void set_scale(const Policy& p, ChannelParams& cp, float s) {
   place(p, cp, s, zero_point(p, rmin, s));
 }
 
-// The least positive float32 s >= lo with ok(s), by a search over the bit
-// patterns (positive floats order like their bits). ok need only be monotone
-// on [lo, hi], hi >= lo. Returns +inf when no float in [lo, hi] works.
+// The least positive float32 s > lo with ok(s), by a search over the bit
+// patterns (positive floats order like their bits), for a lo the caller has
+// already found !ok (both callers test the current scale first). ok need only
+// be monotone on [lo, hi], hi >= lo. Returns +inf when no float in (lo, hi] works.
 // hint, when inside (lo, hi), is an estimate of the answer: the search
 // gallops away from it (1, 2, 4, ... patterns) to bracket the answer, then
 // bisects, so a hint a few patterns off costs a few calls of ok instead of
@@ -109,7 +110,6 @@ float least_float(float lo, Pred ok, float hi = FLT_MAX, float hint = 0) {
     std::memcpy(&f, &u, 4);
     return f;
   };
-  if (ok(lo)) return lo;
   std::uint32_t bad = bits(lo), good = bits(hi);
   if (hint > lo && hint < hi) {
     const std::uint32_t h = bits(hint);
