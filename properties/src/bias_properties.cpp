@@ -56,8 +56,13 @@ Verdict bias_no_saturation(const QuantizerUnderTest& q, const Case& c) {
     for (std::size_t i = 0; i < c.bias.size(); ++i) {
       const auto ch = static_cast<std::int64_t>(i);
       const float s_b = bias_scale_of(c, r, ch);
-      if (!positive_finite(s_b)) continue;  // no quotient to speak of: scales_valid's failure
       const float b = c.bias[i];
+      // s_b = 0 leaves no integer for b != 0: b / 0 is unbounded (TFLite's
+      // guard on a dead channel with a subnormal bias, found by AFL++).
+      if (s_b == 0 && b != 0)
+        return Verdict::fail(bias_where(c, ch, s_b, r.bias.q[i]) +
+                             "b / s_b is unbounded (s_b = 0): the bias is lost");
+      if (!positive_finite(s_b)) continue;  // inf or NaN: scales_valid's failure
       const auto d = divide_exact(b, s_b);
       std::string why;
       if (!d) {

@@ -66,8 +66,10 @@ const std::vector<Property>& properties() {
       {"bias_no_saturation", "no_bias_saturation",
        "Wherever the bias scale s_b = float32(s_in * s_w) is a positive finite float, the exact "
        "rational b / s_b rounds to an integer inside the bias type (int32 for 8-bit weights, "
-       "int64 for int16): the bias never has to saturate. ONE #6970: s_b = 7.6e-28 and "
-       "b = -1.2157 give 1.6e27, far beyond int64.",
+       "int64 for int16): the bias never has to saturate. A bias scale of 0 under a non-zero "
+       "bias is a saturation too (b / 0 is unbounded; TFLite's guard on a dead channel with a "
+       "subnormal bias). ONE #6970: s_b = 7.6e-28 and b = -1.2157 give 1.6e27, far beyond "
+       "int64.",
        PropertyInput::finite, &check::bias_no_saturation},
       {"bias_sign_preserved", "bias_sign_preserved",
        "The stored bias integer never has the opposite sign of the real bias, and a zero bias "
@@ -85,6 +87,12 @@ const std::vector<Property>& properties() {
        "(int32 with an int32 bias, int64 with int64), computed exactly in 128-bit integers. "
        "Otherwise a legal input can overflow the sum the runtime computes.",
        PropertyInput::finite, &check::accumulator_headroom},
+      {"bias_never_lowers_scale", "all",
+       "A bias fit only raises weight scales: every weight scale is at least the scale the same "
+       "case gets with every bias set to 0 (the quantizer header's invariant, for the fits of "
+       "TFLite, ONNX Runtime, ONE #7017 and the reference). A fit that lowered a scale would "
+       "clip the channel's largest weights and grow the bias quotient it was meant to shrink.",
+       PropertyInput::finite, &check::bias_never_lowers_scale},
       {"non_finite_rejected", "all",
        "A case holding NaN, +Inf or -Inf in any weight, bias or the input scale is rejected with "
        "InputError (exit code 2 in the CLI), never quantized and never a crash.",

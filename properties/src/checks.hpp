@@ -16,6 +16,7 @@ Verdict weight_monotone(const QuantizerUnderTest& q, const Case& c);
 // structure_properties.cpp
 Verdict channel_independent(const QuantizerUnderTest& q, const Case& c);
 Verdict power_of_two_rescaling(const QuantizerUnderTest& q, const Case& c);
+Verdict bias_never_lowers_scale(const QuantizerUnderTest& q, const Case& c);
 Verdict non_finite_rejected(const QuantizerUnderTest& q, const Case& c);
 
 // bias_properties.cpp

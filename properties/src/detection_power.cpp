@@ -1,7 +1,9 @@
-// The five hazards of issue 3 and the cases-to-first-counterexample measure.
+// The known hazards (issue 3's five, and four AFL++ found at the ends of the
+// float range) and the cases-to-first-counterexample measure.
 #include "quantcheck/detection_power.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -81,6 +83,34 @@ std::optional<std::string> shows_ort_headroom(const Case& c, const Result& r) {
   return "no in-range bias without accumulator headroom";
 }
 
+// luci int16 floors / PyTorch eps: every weight scale normal, but a bias
+// scale s_in * s_w below FLT_MIN (a subnormal or tiny input scale).
+std::optional<std::string> shows_subnormal_bias_scale(const Case& c, const Result& r) {
+  for (const ChannelParams& cp : r.weights.channels)
+    if (!(cp.scale >= FLT_MIN) || !std::isfinite(cp.scale))
+      return "a weight scale is not normal: " + std::to_string(cp.scale);
+  for (std::size_t ch = 0; ch < c.bias.size(); ++ch)
+    if (c.input_scale * r.weights.channels[ch].scale < FLT_MIN) return std::nullopt;
+  return "no bias scale below FLT_MIN";
+}
+
+// ONE #7017: a weight scale below FLT_MIN that meets the 1e-15 bias-scale
+// floor (a huge input scale).
+std::optional<std::string> shows_7017_subnormal_weight_scale(const Case& c, const Result& r) {
+  for (const ChannelParams& cp : r.weights.channels)
+    if (cp.scale < FLT_MIN && c.input_scale * cp.scale >= 1e-15f) return std::nullopt;
+  return "no subnormal weight scale with s_in * s_w >= 1e-15";
+}
+
+// TFLite: a non-zero bias whose bias scale s_in * s_w is 0, stored as 0.
+std::optional<std::string> shows_tflite_bias_lost(const Case& c, const Result& r) {
+  for (std::size_t ch = 0; ch < c.bias.size(); ++ch)
+    if (c.bias[ch] != 0 && c.input_scale * r.weights.channels[ch].scale == 0 &&
+        r.bias.q[ch] == 0)
+      return std::nullopt;
+  return "no non-zero bias lost to a zero bias scale";
+}
+
 }  // namespace
 
 const std::vector<KnownHazard>& known_hazards() {
@@ -95,6 +125,18 @@ const std::vector<KnownHazard>& known_hazards() {
        "a bias beyond int32 clamped to the int32 limit", &shows_pytorch_overflow},
       {"onnxruntime-1.0001-no-headroom", "onnxruntime-int8", "accumulator_headroom",
        "an int32 bias that fits but leaves no room for K products", &shows_ort_headroom},
+      // Found by AFL++ outside the input scales the generators used to make.
+      {"luci-int16-subnormal-bias-scale", "luci-int16", "scales_valid",
+       "normal weight scales (floor 1e-8) with a bias scale s_in * s_w below FLT_MIN",
+       &shows_subnormal_bias_scale},
+      {"pytorch-int8-subnormal-bias-scale", "pytorch-int8-symmetric", "scales_valid",
+       "normal weight scales (eps floor) with a bias scale s_in * s_w below FLT_MIN",
+       &shows_subnormal_bias_scale},
+      {"one-7017-subnormal-weight-scale", "luci-int16-7017", "scales_valid",
+       "a subnormal weight scale that meets s_in * s_w >= 1e-15 (huge s_in)",
+       &shows_7017_subnormal_weight_scale},
+      {"tflite-bias-scale-zero-bias-lost", "tflite-int8", "bias_no_saturation",
+       "a non-zero bias whose bias scale s_in * s_w is 0, stored as 0", &shows_tflite_bias_lost},
   };
   return all;
 }

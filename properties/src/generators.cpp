@@ -135,14 +135,29 @@ rc::Gen<float> input_scale(float floor) {
   };
   std::vector<float> floors = {1e-5f, 1e-8f, 1e-9f, FLT_EPSILON};
   if (floor > 0) floors.push_back(floor);
-  return rc::gen::mapcat(pick({4, 2, 4}), [floors](int which) {
-    if (which == 0)
-      return rc::gen::map(int_toward(0, static_cast<std::int64_t>(typical.size()) - 1, 0),
-                          [](std::int64_t i) { return typical[static_cast<std::size_t>(i)]; });
-    if (which == 1)
-      return rc::gen::map(int_toward(0, static_cast<std::int64_t>(floors.size()) - 1, 0),
-                          [floors](std::int64_t i) { return floors[static_cast<std::size_t>(i)]; });
-    return binade_float(-40, -1, false);
+  // The ends of the float range, where AFL++ found what the band [2^-40, 2^-1]
+  // hides: a subnormal s_in makes s_b = s_in * s_w subnormal whatever floor
+  // holds s_w; a huge one lets a tiny s_w meet a bias-scale floor (#7017:
+  // s_w = 2^-149 at s_in = FLT_MAX) and puts s_in * s_w near overflow.
+  static const std::vector<float> ends = {
+      std::numeric_limits<float>::denorm_min(), std::nextafter(FLT_MIN, 0.0f), FLT_MIN, FLT_MAX};
+  return rc::gen::mapcat(pick({4, 2, 4, 3, 4, 1, 1}), [floors](int which) {
+    switch (which) {
+      case 0:
+        return rc::gen::map(int_toward(0, static_cast<std::int64_t>(typical.size()) - 1, 0),
+                            [](std::int64_t i) { return typical[static_cast<std::size_t>(i)]; });
+      case 1:
+        return rc::gen::map(
+            int_toward(0, static_cast<std::int64_t>(floors.size()) - 1, 0),
+            [floors](std::int64_t i) { return floors[static_cast<std::size_t>(i)]; });
+      case 2: return binade_float(-40, -1, false);
+      case 3: return binade_float(-149, -110, false);  // subnormal and just above
+      case 4: return binade_float(76, 127, false);     // 1e-15 / s_in below FLT_MIN
+      case 5:
+        return rc::gen::map(int_toward(0, static_cast<std::int64_t>(ends.size()) - 1, 0),
+                            [](std::int64_t i) { return ends[static_cast<std::size_t>(i)]; });
+      default: return binade_float(-149, 127, false);
+    }
   });
 }
 
@@ -220,10 +235,12 @@ std::vector<float> channel_values(ChannelKind kind, float m, std::int64_t k) {
 
 // A bias for a channel of magnitude m at input scale s_in: typical (1e-3 to
 // 10), zero, placed relative to the bias scale s_in * m / d at 2^-2 to 2^70
-// (2^31 and 2^63 are where int32 and int64 end), or any float.
+// (2^31 and 2^63 are where int32 and int64 end), any float, or tiny
+// (subnormal to 2^-100, likelier for a dead channel).
 float bias_value(ChannelKind kind, float m, float s_in) {
   const bool dead = kind == ChannelKind::all_zero;
-  const int form = *pick(dead ? std::vector<int>{2, 6, 2, 1} : std::vector<int>{3, 2, 5, 2});
+  const int form =
+      *pick(dead ? std::vector<int>{2, 6, 2, 1, 3} : std::vector<int>{3, 2, 5, 2, 1});
   const bool negative = *pick({1, 1}) == 1;
   float b = 0.0f;
   switch (form) {
@@ -239,6 +256,9 @@ float bias_value(ChannelKind kind, float m, float s_in) {
       break;
     }
     case 3: b = std::fabs(*adversarial_float(false)); break;
+    // Subnormal to 2^-100: TFLite's guard widens a dead channel to 2|b| / 2^31,
+    // and s_in * s_w then rounds to 0 (AFL++: b = 4.3e-39).
+    case 4: b = *binade_float(-149, -100, false); break;
   }
   return negative ? -b : b;
 }

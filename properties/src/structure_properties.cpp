@@ -1,5 +1,5 @@
 // Properties that compare several runs: one channel alone, a channel rescaled
-// by a power of two, and input holding NaN or Inf.
+// by a power of two, the biases set to 0, and input holding NaN or Inf.
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
@@ -136,6 +136,29 @@ Verdict power_of_two_rescaling(const QuantizerUnderTest& q, const Case& c) {
                                ", rescaled q = " + std::to_string(second.result.weights.q[i]));
       }
     }
+  }
+  return Verdict::ok();
+}
+
+Verdict bias_never_lowers_scale(const QuantizerUnderTest& q, const Case& c) {
+  if (c.bias.empty()) return Verdict::ok();
+  const Contract k = q.contract();
+  Run with_bias = run(q, c, k);
+  if (with_bias.stop) return *with_bias.stop;
+  Case zero = c;
+  for (auto& b : zero.bias) b = 0.0f;
+  Run without = run(q, zero, k);
+  if (without.stop) {
+    if (without.stop->kind == Verdict::Kind::rejected) return Verdict::ok();  // nothing to compare
+    return *without.stop;
+  }
+  for (std::size_t g = 0; g < with_bias.result.weights.channels.size(); ++g) {
+    const float a = with_bias.result.weights.channels[g].scale;
+    const float z = without.result.weights.channels[g].scale;
+    if (!(a >= z))
+      return Verdict::fail(channel_prefix(static_cast<std::int64_t>(g)) + "weight scale " +
+                           exact(a) + " with the bias is below " + exact(z) +
+                           ", its scale with every bias 0: the bias fit lowered it");
   }
   return Verdict::ok();
 }

@@ -184,5 +184,73 @@ TEST(Check, SmallestInputScaleIsTheExactBoundary) {
   EXPECT_EQ(r.layers[0].results[1].min_input_scale, kLeastInputScale);
 }
 
+// A DEPTHWISE_CONV_2D [1, 3, 3, 3] (H * W = 9: each channel's values are
+// strided, one every 3 elements) under input-dependent policies. ONE #7017
+// raises s_w so that s_in * s_w >= 1e-15, so s_w depends on the input scale;
+// above that the luci int16 scale is float32(M) / 32767 and the int64 bias
+// fits once |b| / float32(s_in * s_w) <= INT64_MAX + 1/2. The expected least
+// input scale is computed here from that rule alone, by stepping float32
+// input scales. Each channel has its own max|w|, so reading another
+// channel's values gives another answer.
+TEST(Check, SmallestInputScaleOnADepthwiseLayerUnderInputDependentPolicies) {
+  const float m[3] = {1e-3f, 2e-3f, 5e-4f};
+  const float bias[3] = {1e5f, 0.5f, -3e5f};
+  SyntheticLayer l;
+  l.kind = OpKind::depthwise_conv2d;
+  l.filter_shape = {1, 3, 3, 3};
+  for (int hw = 0; hw < 9; ++hw)
+    for (int c = 0; c < 3; ++c)  // the max at hw == 4, a spread of smaller values elsewhere
+      l.weights.push_back(hw == 4 ? m[c] : m[c] * 0.125f * float(hw % 4) * (hw % 2 ? -1.0f : 1.0f));
+  l.bias.assign(bias, bias + 3);
+  const auto file = ModelFile::open(write_temp("depthwise.tflite", build_synthetic_model({l})));
+  const Policy& p7017 = find_preset("luci-int16-7017");
+  // Independent: the least float32 s with |b| / float(s * float(M / 32767)) <= 2^63 - 1/2
+  // (exact enough in long double for these magnitudes), s_w not raised there.
+  auto expected = [&](int c) -> double {
+    const float s_w = m[c] / 32767.0f;
+    auto fits = [&](float s) {
+      const float s_b = s * s_w;
+      if (s_b < 1e-15f) return std::fabs((long double)bias[c]) * 1e15L <= 9223372036854775807.5L;
+      return std::fabs((long double)bias[c]) / (long double)s_b <= 9223372036854775807.5L;
+    };
+    if (fits(static_cast<float>(kLeastInputScale))) return kLeastInputScale;
+    float s = static_cast<float>(std::fabs((double)bias[c]) / (9223372036854775807.5 * s_w));
+    while (!fits(s)) s = std::nextafter(s, FLT_MAX);
+    while (fits(std::nextafter(s, 0.0f))) s = std::nextafter(s, 0.0f);
+    return s;
+  };
+  const double want[3] = {expected(0), expected(1), expected(2)};
+  EXPECT_EQ(want[1], kLeastInputScale);  // 0.5 fits at s_b = 1e-15
+  EXPECT_GT(want[2], want[0]);
+  EXPECT_NEAR(want[0], 1e5 * 32767 / (1e-3 * 9223372036854775808.0), 1e-12);
+
+  // The search itself, channel by channel, on the case read from the model.
+  const auto layers = find_layers(file);
+  ASSERT_EQ(layers.size(), 1u);
+  Case c;
+  c.op = OpKind::depthwise_conv2d;
+  c.input_scale = 1.0f / 127.0f;
+  c.weight_shape = {1, 3, 3, 3};
+  c.weights = filter_values(file, layers[0]);
+  c.bias.assign(bias, bias + 3);
+  const Layout lay = validate(c);
+  const Result r = quantize(p7017, c);
+  for (int ch = 0; ch < 3; ++ch)
+    EXPECT_EQ(min_input_scale(p7017, c, lay, ch, r.weights.channels[ch].scale), want[ch])
+        << "channel " << ch;
+
+  // The whole check: the layer's answer is its worst channel's.
+  CheckOptions o;
+  o.policies = {p7017, find_preset("tflite-int8")};
+  const CheckReport rep = check_model(file, o);
+  ASSERT_EQ(rep.layers.size(), 1u);
+  EXPECT_EQ(rep.layers[0].results[0].min_input_scale, want[2]);
+  EXPECT_EQ(rep.layers[0].results[0].min_input_scale_channel, 2);
+  // TFLite's guard widens s_w until |q_b| = 2^30 at every input scale: every
+  // bias fits at the least input scale searched.
+  EXPECT_EQ(rep.layers[0].results[1].min_input_scale, kLeastInputScale);
+  EXPECT_EQ(rep.layers[0].results[1].saturated_biases, 0);
+}
+
 }  // namespace
 }  // namespace quantcheck::model

@@ -4,6 +4,9 @@
 // predicate) and still fail the property.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "quantcheck/case_json.hpp"
 #include "quantcheck/detection_power.hpp"
 #include "quantcheck/presets.hpp"
@@ -61,6 +64,22 @@ TEST(Detection, onnxruntime_int8_no_accumulator_headroom) {
   expect_detected("onnxruntime-1.0001-no-headroom");
 }
 
+TEST(Detection, luci_int16_subnormal_bias_scale) {
+  expect_detected("luci-int16-subnormal-bias-scale");
+}
+
+TEST(Detection, pytorch_int8_subnormal_bias_scale) {
+  expect_detected("pytorch-int8-subnormal-bias-scale");
+}
+
+TEST(Detection, luci_int16_7017_subnormal_weight_scale_at_huge_input_scale) {
+  expect_detected("one-7017-subnormal-weight-scale");
+}
+
+TEST(Detection, tflite_int8_bias_lost_to_zero_bias_scale) {
+  expect_detected("tflite-bias-scale-zero-bias-lost");
+}
+
 // The hazards are outside what those presets declare (else the audit would
 // fail): each is reported, and the guarantee it breaks is not claimed.
 TEST(Detection, hazards_are_undeclared_for_their_presets) {
@@ -80,6 +99,37 @@ TEST(Detection, reference_policies_show_none_of_the_hazards) {
       EXPECT_FALSE(out.found) << name << " / " << h.property << ": " << out.message;
     }
   }
+}
+
+}  // namespace
+}  // namespace quantcheck
+
+namespace quantcheck {
+namespace {
+
+// `quantcheck audit --policy luci-int16-2021 --property bias_no_saturation
+// --cases 1000 --seed 7` once shrank to max|w| = 2^-49 while 2^-42 still
+// failed and 2^-41 held. After the climb the reported case must sit within a
+// factor 2 below the cliff, computed here independently: the seed-era rule
+// has no floor, s_w = M / 32767 and the bias saturates int64 once
+// |b| / (s_in * s_w) >= 2^63, i.e. for M below |b| * 32767 / (s_in * 2^63).
+TEST(Shrinking, LuciInt16SeedEraCounterexampleSitsAtTheCliff) {
+  const PolicyQuantizer q(find_preset("luci-int16-2021"));
+  RunConfig cfg;  // what `quantcheck audit --cases 1000 --seed 7` runs
+  cfg.seed = 7;
+  cfg.cases = 1000;
+  const PropertyOutcome out = run_property(find_property("bias_no_saturation"), q, cfg);
+  ASSERT_TRUE(out.found);
+  const Case& ce = out.counterexample;
+  ASSERT_EQ(ce.bias.size(), 1u) << case_to_json(ce).dump();
+  float m = 0;
+  for (float w : ce.weights) m = std::max(m, std::fabs(w));
+  const long double cliff = std::fabs((long double)ce.bias[0]) * 32767.0L /
+                            ((long double)ce.input_scale * 9223372036854775808.0L);
+  EXPECT_LE((long double)m, cliff * 1.0001L) << case_to_json(ce).dump();
+  EXPECT_GE((long double)m, cliff / 2) << "max|w| = " << m << ", cliff " << (double)cliff
+                                       << ": " << case_to_json(ce).dump();
+  EXPECT_TRUE(find_property("bias_no_saturation").check(q, ce).failed());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // gen::arbitrary<float> does not (which is why they exist).
 #include <cfloat>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -78,6 +79,20 @@ TEST(Generators, input_scales_typical_and_at_the_floors) {
   EXPECT_GT(count(1e-8f), 0);
   EXPECT_GT(count(2e-7f), 0);
   for (float s : v) EXPECT_TRUE(s > 0 && std::isfinite(s)) << s;
+}
+
+// The ends of the float range (the AFL++ hazards live there), while most
+// input scales stay ordinary (typical, floors, [2^-40, 1/2]).
+TEST(Generators, input_scales_reach_both_ends_of_the_float_range) {
+  const auto v = sample(gen::input_scale(), 2000);
+  auto share = [&](auto pred) {
+    return double(std::count_if(v.begin(), v.end(), pred)) / double(v.size());
+  };
+  EXPECT_GT(share([](float s) { return s < FLT_MIN; }), 0.08);       // subnormal
+  EXPECT_GT(share([](float s) { return s > 0x1p76f; }), 0.15);       // 1e-15 / s < FLT_MIN
+  EXPECT_GT(share([](float s) { return s == FLT_MAX; }), 0.0);
+  EXPECT_GT(share([](float s) { return s == 0x1p-149f; }), 0.0);      // denorm_min
+  EXPECT_GT(share([](float s) { return s >= 0x1p-40f && s <= 0.5f; }), 0.45);
 }
 
 TEST(Generators, cases_hold_the_channel_kinds_and_biases) {

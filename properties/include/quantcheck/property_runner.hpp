@@ -34,6 +34,15 @@ rc::Gen<Case> generator_for(const Property& p, const Contract& k);
 
 PropertyOutcome run_property(const Property& p, const QuantizerUnderTest& q, const RunConfig& cfg);
 
+// After shrinking: the counterexample with its weights scaled up (by a power
+// of two, then by a float32 mantissa step) to the largest max|w| <= 1 that
+// still fails property p, found by binary search over the exponent and then
+// the mantissa, so a tiny-magnitude counterexample sits at its cliff. A case
+// whose max|w| is 0 or >= 1 is returned as it is. steps (if given) gets the
+// number of accepted moves. Every case returned fails p.
+Case climb_to_cliff(const Property& p, const QuantizerUnderTest& q, const Case& c,
+                    int* steps = nullptr);
+
 // The same with another generator (detection-power comparison).
 PropertyOutcome run_property_with(const Property& p, const QuantizerUnderTest& q,
                                   const rc::Gen<Case>& cases, const RunConfig& cfg);
