@@ -57,12 +57,15 @@ Verdict bias_no_saturation(const QuantizerUnderTest& q, const Case& c) {
       const auto ch = static_cast<std::int64_t>(i);
       const float s_b = bias_scale_of(c, r, ch);
       const float b = c.bias[i];
-      // s_b = 0 leaves no integer for b != 0: b / 0 is unbounded (TFLite's
-      // guard on a dead channel with a subnormal bias, found by AFL++).
-      if (s_b == 0 && b != 0)
+      // A positive weight scale whose product with s_in underflows to 0
+      // leaves no integer for b != 0: b / 0 is unbounded (TFLite's guard on a
+      // dead channel with a subnormal bias, found by AFL++). A weight scale
+      // of 0 (or inf, NaN) is scales_valid's failure, not this one's.
+      if (s_b == 0 && b != 0 && params_of(r, ch).scale > 0)
         return Verdict::fail(bias_where(c, ch, s_b, r.bias.q[i]) +
-                             "b / s_b is unbounded (s_b = 0): the bias is lost");
-      if (!positive_finite(s_b)) continue;  // inf or NaN: scales_valid's failure
+                             "s_in * s_w underflows to 0 and b / s_b is unbounded: the bias is "
+                             "lost");
+      if (!positive_finite(s_b)) continue;
       const auto d = divide_exact(b, s_b);
       std::string why;
       if (!d) {

@@ -94,12 +94,18 @@ std::optional<std::string> shows_subnormal_bias_scale(const Case& c, const Resul
   return "no bias scale below FLT_MIN";
 }
 
-// ONE #7017: a weight scale below FLT_MIN that meets the 1e-15 bias-scale
-// floor (a huge input scale).
-std::optional<std::string> shows_7017_subnormal_weight_scale(const Case& c, const Result& r) {
-  for (const ChannelParams& cp : r.weights.channels)
-    if (cp.scale < FLT_MIN && c.input_scale * cp.scale >= 1e-15f) return std::nullopt;
-  return "no subnormal weight scale with s_in * s_w >= 1e-15";
+// ONE #7017 at a huge input scale (above 2^76, where 1e-15 / s_in is below
+// FLT_MIN): a subnormal weight scale that meets the 1e-15 bias-scale floor,
+// or (what shrinking toward magnitude-1 weights reaches first) a bias scale
+// s_in * s_w that overflows to inf.
+std::optional<std::string> shows_7017_huge_input_scale(const Case& c, const Result& r) {
+  if (!(c.input_scale > 0x1p76f)) return "input scale not above 2^76";
+  for (std::size_t g = 0; g < r.weights.channels.size(); ++g) {
+    const float s = r.weights.channels[g].scale;
+    if (s < FLT_MIN && c.input_scale * s >= 1e-15f) return std::nullopt;
+    if (g < c.bias.size() && std::isinf(c.input_scale * s)) return std::nullopt;
+  }
+  return "no subnormal weight scale meeting the floor and no infinite bias scale";
 }
 
 // TFLite: a non-zero bias whose bias scale s_in * s_w is 0, stored as 0.
@@ -132,9 +138,10 @@ const std::vector<KnownHazard>& known_hazards() {
       {"pytorch-int8-subnormal-bias-scale", "pytorch-int8-symmetric", "scales_valid",
        "normal weight scales (eps floor) with a bias scale s_in * s_w below FLT_MIN",
        &shows_subnormal_bias_scale},
-      {"one-7017-subnormal-weight-scale", "luci-int16-7017", "scales_valid",
-       "a subnormal weight scale that meets s_in * s_w >= 1e-15 (huge s_in)",
-       &shows_7017_subnormal_weight_scale},
+      {"one-7017-huge-input-scale", "luci-int16-7017", "scales_valid",
+       "at s_in > 2^76, a subnormal weight scale meeting s_in * s_w >= 1e-15 or an infinite "
+       "bias scale",
+       &shows_7017_huge_input_scale},
       {"tflite-bias-scale-zero-bias-lost", "tflite-int8", "bias_no_saturation",
        "a non-zero bias whose bias scale s_in * s_w is 0, stored as 0", &shows_tflite_bias_lost},
   };

@@ -72,8 +72,8 @@ TEST(Detection, pytorch_int8_subnormal_bias_scale) {
   expect_detected("pytorch-int8-subnormal-bias-scale");
 }
 
-TEST(Detection, luci_int16_7017_subnormal_weight_scale_at_huge_input_scale) {
-  expect_detected("one-7017-subnormal-weight-scale");
+TEST(Detection, luci_int16_7017_huge_input_scale) {
+  expect_detected("one-7017-huge-input-scale");
 }
 
 TEST(Detection, tflite_int8_bias_lost_to_zero_bias_scale) {

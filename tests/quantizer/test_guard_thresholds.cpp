@@ -206,7 +206,9 @@ void expect_floor(const char* name, float floor, bool replace_below, float repla
   EXPECT_GT(below, 0) << name;
   EXPECT_GT(above, 0) << name;
   // Where a replacement applies, s0 == threshold itself must stay (it is "<").
-  if (replace_below) EXPECT_GT(at, 0) << name << ": the sweep never hit the threshold itself";
+  if (replace_below) {
+    EXPECT_GT(at, 0) << name << ": the sweep never hit the threshold itself";
+  }
 }
 
 TEST(GuardThresholds, ScaleFloorsAreExactOnBothSides) {
