@@ -24,13 +24,16 @@ float channel_max_abs(const Case& c, std::int64_t ch) {
   return m;
 }
 
-// ONE #6970: a tiny filter (max|w| below 2^-20) whose non-zero bias is stored as INT64_MIN.
+// ONE #6970: a non-zero bias stored as INT64_MIN at a tiny bias scale: a tiny
+// filter (max|w| below 2^-20), or, since the input scales reach subnormals,
+// an input scale below 2^-40 (s_b = s_in * s_w is just as tiny).
 std::optional<std::string> shows_6970(const Case& c, const Result& r) {
   for (std::size_t ch = 0; ch < c.bias.size(); ++ch)
     if (c.bias[ch] != 0 && r.bias.q[ch] == std::numeric_limits<std::int64_t>::min() &&
-        channel_max_abs(c, static_cast<std::int64_t>(ch)) < std::ldexp(1.0f, -20))
+        (channel_max_abs(c, static_cast<std::int64_t>(ch)) < std::ldexp(1.0f, -20) ||
+         c.input_scale < std::ldexp(1.0f, -40)))
       return std::nullopt;
-  return "no tiny channel whose bias became INT64_MIN";
+  return "no tiny channel or tiny input scale whose bias became INT64_MIN";
 }
 
 // luci uint8: a positive bias stored as INT32_MIN.
@@ -122,7 +125,7 @@ std::optional<std::string> shows_tflite_bias_lost(const Case& c, const Result& r
 const std::vector<KnownHazard>& known_hazards() {
   static const std::vector<KnownHazard> all = {
       {"one-6970-int16-bias-saturation", "luci-int16-2021", "bias_no_saturation",
-       "a tiny filter whose bias is stored as INT64_MIN", &shows_6970},
+       "a tiny filter (or tiny input scale) whose bias is stored as INT64_MIN", &shows_6970},
       {"luci-uint8-int32-overflow-sign-flip", "luci-uint8", "bias_sign_preserved",
        "a positive bias stored as INT32_MIN", &shows_luci_uint8_flip},
       {"tflite-zero-scale-dead-channel", "tflite-int8", "scales_valid",

@@ -4,6 +4,7 @@
 // per-channel "smallest input scale" is the exact boundary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 
@@ -204,14 +205,15 @@ TEST(Check, SmallestInputScaleOnADepthwiseLayerUnderInputDependentPolicies) {
   l.bias.assign(bias, bias + 3);
   const auto file = ModelFile::open(write_temp("depthwise.tflite", build_synthetic_model({l})));
   const Policy& p7017 = find_preset("luci-int16-7017");
-  // Independent: the least float32 s with |b| / float(s * float(M / 32767)) <= 2^63 - 1/2
-  // (exact enough in long double for these magnitudes), s_w not raised there.
+  // Independent: the least float32 s at which round(b / float(s * float(M / 32767)))
+  // (half away from zero) fits int64: |b| / s_b < 2^63 - 1/2 for b > 0, <= 2^63 for
+  // b < 0 (long double: 64-bit mantissa), s_w not raised there.
   auto expected = [&](int c) -> double {
     const float s_w = m[c] / 32767.0f;
     auto fits = [&](float s) {
-      const float s_b = s * s_w;
-      if (s_b < 1e-15f) return std::fabs((long double)bias[c]) * 1e15L <= 9223372036854775807.5L;
-      return std::fabs((long double)bias[c]) / (long double)s_b <= 9223372036854775807.5L;
+      const float s_b = std::max(s * s_w, 1e-15f);
+      const long double q = std::fabs((long double)bias[c]) / (long double)s_b;
+      return bias[c] > 0 ? q < 9223372036854775807.5L : q <= 9223372036854775808.0L;
     };
     if (fits(static_cast<float>(kLeastInputScale))) return kLeastInputScale;
     float s = static_cast<float>(std::fabs((double)bias[c]) / (9223372036854775807.5 * s_w));
