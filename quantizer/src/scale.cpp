@@ -233,7 +233,9 @@ void fit_tflite(const Policy& p, ChannelParams& cp, float bias_abs, float s_in, 
     adjust = bias_abs >= 0.5 * s_in * cp.scale * k_scale;
   if (!adjust) return;
   const float range = static_cast<float>(2.0 * bias_abs / k_scale * (qmax / s_in));
-  const float s = scale_from_range(p, range);
+  // The scale comes from max(|min|, |max|): |range| (a NaN range, 0 * inf for a
+  // zero bias when 127 / s_in overflows, loses its sign there as in TFLite).
+  const float s = scale_from_range(p, std::fabs(range));
   cp.raised_for_bias = s != cp.scale;
   cp.fitted_range = range;
   set_scale(p, cp, s);
@@ -348,7 +350,8 @@ Refusal compute_weight_params(const Policy& p, const Case& c, const Layout& l,
       case BiasFit::tflite_half_range:
         // AdjustWeightsForBiasScale picks its branch by the number of weight
         // scales: one (per tensor, or a one-channel filter) takes the per-layer test.
-        fit_tflite(p, cp, bias_abs, s_in, groups == 1);
+        // Without a bias tensor TFLite never calls it.
+        if (!c.bias.empty()) fit_tflite(p, cp, bias_abs, s_in, groups == 1);
         break;
       case BiasFit::onnxruntime_1_0001: fit_onnxruntime(p, cp, bias_abs, s_in); break;
       case BiasFit::aimet: fit_aimet(p, cp, bias_abs, s_in); break;
