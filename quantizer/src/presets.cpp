@@ -37,9 +37,10 @@ Policy luci_uint8() {
   p.weight_out_of_range = OutOfRange::x86_cast;
   p.bias_out_of_range = OutOfRange::x86_cast;
   // Nothing is guaranteed (the property suite's counterexamples, docs/audit.md):
-  // a double range max - min beyond FLT_MAX stores scale inf for weights near
-  // +-FLT_MAX, and the float32 inverse rounds values just below a tie up
-  // (x = 1 at scale 2/255, zp 127 gives q = 255: half a step plus an ulp).
+  // s_b = s_in * s_w is subnormal for a small input scale whatever the floor;
+  // for weights near +-FLT_MAX the float32 offset x - nmin overflows to inf and
+  // its x86 cast stores the weight as 0 (data [-3e38, 3e38]: q [0, 0]); and the
+  // float32 offset and inverse can carry a value just below a tie across it.
   return p;
 }
 
