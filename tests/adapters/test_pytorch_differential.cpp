@@ -198,8 +198,8 @@ struct Comparison {
   int cases = 0;
   int weights_compared = 0;
   int biases_compared = 0;
-  int saturated_biases = 0;  // agreed on, beyond int32
-  int beyond_int64 = 0;      // agreed on, INT32_MIN from the int64 conversion
+  int saturated_biases = 0;      // agreed on, beyond int32
+  int beyond_int64 = 0;          // agreed on, INT32_MIN from the int64 conversion
   int extreme_input_scales = 0;  // cases with a subnormal or > 1 input scale
   std::vector<std::string> mismatches;
 };
