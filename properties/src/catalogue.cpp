@@ -68,7 +68,8 @@ const std::vector<Property>& properties() {
        "rational b / s_b rounds to an integer inside the bias type (int32 for 8-bit weights, "
        "int64 for int16): the bias never has to saturate. A positive weight scale whose product "
        "with s_in underflows to 0 under a non-zero bias is a saturation too (b / 0 is "
-       "unbounded; TFLite's guard on a dead channel with a subnormal bias). ONE #6970: s_b = 7.6e-28 and b = -1.2157 give 1.6e27, far beyond "
+       "unbounded; TFLite's guard on a dead channel with a subnormal bias). ONE #6970: s_b = "
+       "7.6e-28 and b = -1.2157 give 1.6e27, far beyond "
        "int64.",
        PropertyInput::finite, &check::bias_no_saturation},
       {"bias_sign_preserved", "bias_sign_preserved",

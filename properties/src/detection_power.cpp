@@ -114,8 +114,7 @@ std::optional<std::string> shows_7017_huge_input_scale(const Case& c, const Resu
 // TFLite: a non-zero bias whose bias scale s_in * s_w is 0, stored as 0.
 std::optional<std::string> shows_tflite_bias_lost(const Case& c, const Result& r) {
   for (std::size_t ch = 0; ch < c.bias.size(); ++ch)
-    if (c.bias[ch] != 0 && c.input_scale * r.weights.channels[ch].scale == 0 &&
-        r.bias.q[ch] == 0)
+    if (c.bias[ch] != 0 && c.input_scale * r.weights.channels[ch].scale == 0 && r.bias.q[ch] == 0)
       return std::nullopt;
   return "no non-zero bias lost to a zero bias scale";
 }

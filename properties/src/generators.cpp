@@ -139,8 +139,8 @@ rc::Gen<float> input_scale(float floor) {
   // hides: a subnormal s_in makes s_b = s_in * s_w subnormal whatever floor
   // holds s_w; a huge one lets a tiny s_w meet a bias-scale floor (#7017:
   // s_w = 2^-149 at s_in = FLT_MAX) and puts s_in * s_w near overflow.
-  static const std::vector<float> ends = {
-      std::numeric_limits<float>::denorm_min(), std::nextafter(FLT_MIN, 0.0f), FLT_MIN, FLT_MAX};
+  static const std::vector<float> ends = {std::numeric_limits<float>::denorm_min(),
+                                          std::nextafter(FLT_MIN, 0.0f), FLT_MIN, FLT_MAX};
   return rc::gen::mapcat(pick({4, 2, 4, 3, 4, 1, 1}), [floors](int which) {
     switch (which) {
       case 0:
@@ -239,8 +239,7 @@ std::vector<float> channel_values(ChannelKind kind, float m, std::int64_t k) {
 // (subnormal to 2^-100, likelier for a dead channel).
 float bias_value(ChannelKind kind, float m, float s_in) {
   const bool dead = kind == ChannelKind::all_zero;
-  const int form =
-      *pick(dead ? std::vector<int>{2, 6, 2, 1, 3} : std::vector<int>{3, 2, 5, 2, 1});
+  const int form = *pick(dead ? std::vector<int>{2, 6, 2, 1, 3} : std::vector<int>{3, 2, 5, 2, 1});
   const bool negative = *pick({1, 1}) == 1;
   float b = 0.0f;
   switch (form) {

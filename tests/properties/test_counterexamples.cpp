@@ -54,7 +54,8 @@ TEST(PropertyRejects, WeightRoundTripOnTheFloat32InverseCounterexamples) {
 TEST(PropertyRejects, ScalesValidOnTheAflFindings) {
   // A subnormal input scale: s_b = s_in * s_w is subnormal whatever floor holds s_w.
   const Case sub = fc({{0.5f, -0.25f}}, {0.1f}, 1.38114079e-39f);
-  for (const char* p : {"luci-int16", "luci-int16-7063", "luci-int16-6971", "pytorch-int8-symmetric"})
+  for (const char* p :
+       {"luci-int16", "luci-int16-7063", "luci-int16-6971", "pytorch-int8-symmetric"})
     EXPECT_TRUE(judge("scales_valid", p, sub).failed()) << p;
   // #7017 at s_in = FLT_MAX: the least s_w with s_in * s_w >= 1e-15 is subnormal.
   const Case huge = fc({{1e-40f, 0.0f}}, {0.0f}, FLT_MAX);
@@ -67,8 +68,7 @@ TEST(PropertyRejects, ScalesValidOnTheAflFindings) {
 
 TEST(PropertyRejects, BiasNoSaturation) {
   // ONE #6970 (docs/properties.md's replay).
-  const Case one =
-      fc({{1.635772e-19f, -1e-20f}}, {-1.2156529426574707f}, 0.0001525924017187208f);
+  const Case one = fc({{1.635772e-19f, -1e-20f}}, {-1.2156529426574707f}, 0.0001525924017187208f);
   EXPECT_TRUE(judge("bias_no_saturation", "luci-int16-2021", one).failed());
   EXPECT_FALSE(judge("bias_no_saturation", "reference-int16", one).failed());
   // TFLite's guard on a dead channel with a subnormal bias: s_in * s_w = 0 and
@@ -86,8 +86,7 @@ TEST(PropertyRejects, BiasSignAndRoundTripAndHeadroom) {
   EXPECT_TRUE(judge("bias_sign_preserved", "luci-uint8", flip).failed());
   EXPECT_FALSE(judge("bias_sign_preserved", "reference-uint8", flip).failed());
   // #6970's bias becomes INT64_MIN: far more than half a step from b.
-  const Case one =
-      fc({{1.635772e-19f, -1e-20f}}, {-1.2156529426574707f}, 0.0001525924017187208f);
+  const Case one = fc({{1.635772e-19f, -1e-20f}}, {-1.2156529426574707f}, 0.0001525924017187208f);
   EXPECT_TRUE(judge("bias_round_trip", "luci-int16-2021", one).failed());
   // ONNX Runtime's 1.0001 raise leaves no room for 64 products.
   std::vector<float> wide(64, 1e-5f);
@@ -102,8 +101,7 @@ TEST(PropertyRejects, BiasSignAndRoundTripAndHeadroom) {
 class Broken : public QuantizerUnderTest {
  public:
   using Edit = std::function<void(const Case&, Result&)>;
-  Broken(const char* preset, Edit edit)
-      : inner_(find_preset(preset)), edit_(std::move(edit)) {}
+  Broken(const char* preset, Edit edit) : inner_(find_preset(preset)), edit_(std::move(edit)) {}
   Contract contract() const override { return inner_.contract(); }
   Result quantize(const Case& c) const override {
     Result r = inner_.quantize(c);
@@ -131,13 +129,11 @@ TEST(PropertyRejects, EveryAllPropertyHoldsOnTheOrdinaryCaseUnbroken) {
 }
 
 TEST(PropertyRejects, ZeroPointInRange) {
-  const Broken outside("reference-uint8", [](const Case&, Result& r) {
-    r.weights.channels[0].zero_point = 256;
-  });
+  const Broken outside("reference-uint8",
+                       [](const Case&, Result& r) { r.weights.channels[0].zero_point = 256; });
   EXPECT_TRUE(judge("zero_point_in_range", outside, ordinary()).failed());
-  const Broken symmetric_nonzero("reference", [](const Case&, Result& r) {
-    r.weights.channels[1].zero_point = 1;
-  });
+  const Broken symmetric_nonzero(
+      "reference", [](const Case&, Result& r) { r.weights.channels[1].zero_point = 1; });
   EXPECT_TRUE(judge("zero_point_in_range", symmetric_nonzero, ordinary()).failed());
 }
 

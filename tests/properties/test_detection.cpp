@@ -72,9 +72,7 @@ TEST(Detection, pytorch_int8_subnormal_bias_scale) {
   expect_detected("pytorch-int8-subnormal-bias-scale");
 }
 
-TEST(Detection, luci_int16_7017_huge_input_scale) {
-  expect_detected("one-7017-huge-input-scale");
-}
+TEST(Detection, luci_int16_7017_huge_input_scale) { expect_detected("one-7017-huge-input-scale"); }
 
 TEST(Detection, tflite_int8_bias_lost_to_zero_bias_scale) {
   expect_detected("tflite-bias-scale-zero-bias-lost");
@@ -127,8 +125,8 @@ TEST(Shrinking, LuciInt16SeedEraCounterexampleSitsAtTheCliff) {
   const long double cliff = std::fabs((long double)ce.bias[0]) * 32767.0L /
                             ((long double)ce.input_scale * 9223372036854775808.0L);
   EXPECT_LE((long double)m, cliff * 1.0001L) << case_to_json(ce).dump();
-  EXPECT_GE((long double)m, cliff / 2) << "max|w| = " << m << ", cliff " << (double)cliff
-                                       << ": " << case_to_json(ce).dump();
+  EXPECT_GE((long double)m, cliff / 2)
+      << "max|w| = " << m << ", cliff " << (double)cliff << ": " << case_to_json(ce).dump();
   EXPECT_TRUE(find_property("bias_no_saturation").check(q, ce).failed());
 }
 

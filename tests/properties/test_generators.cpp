@@ -2,9 +2,9 @@
 // subnormals, 1e-20-sized channels, all-zero / constant / one-sided channels,
 // zero and huge biases, and the typical and floor input scales; and
 // gen::arbitrary<float> does not (which is why they exist).
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
-#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -88,10 +88,10 @@ TEST(Generators, input_scales_reach_both_ends_of_the_float_range) {
   auto share = [&](auto pred) {
     return double(std::count_if(v.begin(), v.end(), pred)) / double(v.size());
   };
-  EXPECT_GT(share([](float s) { return s < FLT_MIN; }), 0.08);       // subnormal
-  EXPECT_GT(share([](float s) { return s > 0x1p76f; }), 0.15);       // 1e-15 / s < FLT_MIN
+  EXPECT_GT(share([](float s) { return s < FLT_MIN; }), 0.08);  // subnormal
+  EXPECT_GT(share([](float s) { return s > 0x1p76f; }), 0.15);  // 1e-15 / s < FLT_MIN
   EXPECT_GT(share([](float s) { return s == FLT_MAX; }), 0.0);
-  EXPECT_GT(share([](float s) { return s == 0x1p-149f; }), 0.0);      // denorm_min
+  EXPECT_GT(share([](float s) { return s == 0x1p-149f; }), 0.0);  // denorm_min
   EXPECT_GT(share([](float s) { return s >= 0x1p-40f && s <= 0.5f; }), 0.45);
 }
 

@@ -8,9 +8,9 @@
 // rounding boundary: a few thousand cases each.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -72,8 +72,8 @@ TEST(GuardThresholds, TfliteSeveralChannelsFiresAtTheDoubleThreshold) {
         const float below = std::nextafter(at, 0.0f);
         const Result fired = quantize(p, fc(2, m, at, s_in));
         const Result quiet = quantize(p, fc(2, m, below, s_in));
-        const float range = static_cast<float>(2.0 * double(at) / kInt32Max *
-                                               double(127.0f / s_in));
+        const float range =
+            static_cast<float>(2.0 * double(at) / kInt32Max * double(127.0f / s_in));
         ASSERT_EQ(fired.weights.channels[0].fitted_range, range)
             << name << " s_in " << s_in << " m " << m << " b " << at;
         ASSERT_EQ(fired.weights.channels[0].scale, range / 127.0f);
@@ -84,8 +84,7 @@ TEST(GuardThresholds, TfliteSeveralChannelsFiresAtTheDoubleThreshold) {
         const float big = at * 1000.0f;
         const float range_big =
             static_cast<float>(2.0 * double(big) / kInt32Max * double(127.0f / s_in));
-        ASSERT_EQ(quantize(p, fc(2, m, -big, s_in)).weights.channels[0].scale,
-                  range_big / 127.0f);
+        ASSERT_EQ(quantize(p, fc(2, m, -big, s_in)).weights.channels[0].scale, range_big / 127.0f);
         ++cases;
       }
   }
@@ -101,9 +100,7 @@ TEST(GuardThresholds, TfliteOneChannelUsesTheFloat32PerLayerTest) {
     for (float m : spread(1e-6, 30.0, 40)) {
       const float s_w = m / 127.0f;
       const double rhs = 0.5 * double(s_in) * double(s_w);
-      auto fires = [&](float b) {
-        return std::fabs(b) / static_cast<float>(kInt32Max) >= rhs;
-      };
+      auto fires = [&](float b) { return std::fabs(b) / static_cast<float>(kInt32Max) >= rhs; };
       // The least float b that fires: near rhs * 2^31, found by stepping.
       float at = float_at_or_above(rhs * 2147483648.0);
       while (!fires(at)) at = std::nextafter(at, FLT_MAX);
@@ -178,48 +175,62 @@ TEST(GuardThresholds, AimetRaisesToTheLeastFloatAboveTheBound) {
 
 // ---- the floors ----
 
-// Sweeps the channel's max|w| across the value whose unfloored scale is the
-// floor, and expects max(s0, floor) (or the replacement below a tiny-scale
-// threshold), s0 being the scale of the same policy with the floor removed.
-void expect_floor(const char* name, float floor, bool replace_below, float replacement) {
+// Sweeps the channel's max|w| (one-sided, {m, 0}: the range is m for every
+// scheme) across the value whose unfloored scale is the threshold, and
+// expects the floor (or the replacement) below it and the unfloored scale
+// from it on. The unfloored scale is float32(m) / float32(divisor) for the
+// float32 policies (taken from the same policy without its floor), and for
+// the policies that keep it in float64 until it is stored (ONE luci uint8,
+// ONNX Runtime: POLICIES.md sections 1 and 3) double(m) / divisor, tested
+// against the threshold before the rounding to float32.
+void expect_floor(const char* name, double threshold, float floored, bool float64) {
   const Policy& p = find_preset(name);
   Policy bare = p;
   bare.scale_floor = 0;
   bare.tiny_scale_threshold = 0;
   bare.bias_fit = BiasFit::none;
   bare.bias_scale_floor = 0;
-  const float centre = static_cast<float>(double(floor) * p.scale_divisor);
+  const float centre = static_cast<float>(threshold * p.scale_divisor);
   int at = 0, below = 0, above = 0;
   float m = centre;
   for (int i = 0; i < 40; ++i) m = std::nextafter(m, 0.0f);
   for (int i = 0; i < 80; ++i, m = std::nextafter(m, FLT_MAX)) {
     Case c = fc(1, m, 0.0f, 0.01f);
-    c.weights[1] = 0.0f;  // range m for every scheme
-    const float s0 = quantize(bare, c).weights.channels[0].scale;
+    c.weights[1] = 0.0f;
+    const double s0 =
+        float64 ? double(m) / p.scale_divisor : double(quantize(bare, c).weights.channels[0].scale);
     const float got = quantize(p, c).weights.channels[0].scale;
-    const float want = s0 < floor ? (replace_below ? replacement : floor) : s0;
+    const float want = s0 < threshold ? floored : static_cast<float>(s0);
     ASSERT_EQ(got, want) << name << " max|w| " << m << " unfloored " << s0;
-    at += s0 == floor;
-    below += s0 < floor;
-    above += s0 > floor;
+    at += s0 == threshold;
+    below += s0 < threshold;
+    above += s0 > threshold;
   }
   EXPECT_GT(below, 0) << name;
   EXPECT_GT(above, 0) << name;
-  // Where a replacement applies, s0 == threshold itself must stay (it is "<").
-  if (replace_below) {
-    EXPECT_GT(at, 0) << name << ": the sweep never hit the threshold itself";
-  }
+  return (void)at;
+}
+
+// The replacements (ONE #6971, ONNX Runtime) test "<": a scale exactly at the
+// threshold stays; the sweep must hit it.
+void expect_replacement(const char* name, double threshold, bool float64) {
+  expect_floor(name, threshold, 1.0f, float64);
+  const Policy& p = find_preset(name);
+  Case c = fc(1, static_cast<float>(threshold * p.scale_divisor), 0.0f, 0.01f);
+  c.weights[1] = 0.0f;
+  ASSERT_EQ(double(c.weights[0]), threshold * p.scale_divisor) << name << ": not exact";
+  EXPECT_EQ(quantize(p, c).weights.channels[0].scale, static_cast<float>(threshold)) << name;
 }
 
 TEST(GuardThresholds, ScaleFloorsAreExactOnBothSides) {
-  expect_floor("luci-uint8", 1e-5f, false, 0);
-  expect_floor("luci-int16-7063", 1e-9f, false, 0);
-  expect_floor("luci-int16", 1e-8f, false, 0);
-  expect_floor("pytorch-int8-symmetric", FLT_EPSILON, false, 0);
-  expect_floor("pytorch-uint8-affine", FLT_EPSILON, false, 0);
-  expect_floor("luci-int16-6971", FLT_EPSILON, true, 1.0f);   // #6971: < FLT_EPSILON -> 1
-  expect_floor("onnxruntime-int8", FLT_MIN, true, 1.0f);      // < FLT_MIN -> 1
-  expect_floor("onnxruntime-uint8", FLT_MIN, true, 1.0f);
+  expect_floor("luci-uint8", 1e-5, 1e-5f, true);  // luci's 1e-5 is a double
+  expect_floor("luci-int16-7063", 1e-9f, 1e-9f, false);
+  expect_floor("luci-int16", 1e-8f, 1e-8f, false);
+  expect_floor("pytorch-int8-symmetric", FLT_EPSILON, FLT_EPSILON, false);
+  expect_floor("pytorch-uint8-affine", FLT_EPSILON, FLT_EPSILON, false);
+  expect_replacement("luci-int16-6971", FLT_EPSILON, false);  // #6971: < FLT_EPSILON -> 1
+  expect_replacement("onnxruntime-int8", FLT_MIN, true);      // < FLT_MIN -> 1
+  expect_replacement("onnxruntime-uint8", FLT_MIN, true);
 }
 
 // #7017: s_w raised to the least float32 with float32(s_in * s_w) >= 1e-15.
