@@ -39,12 +39,17 @@ double round_by(Rounding r, double v) {
 
 // The out-of-range rule applied to a rounded value, restated from
 // docs/policies.md: saturate (NaN -> 0), TFLite's SafeCast then clamp to
-// [-max, max], or the x86-64 cast result INT_MIN for anything out of range.
+// [-max, max], the x86-64 cast result INT_MIN for anything out of range,
+// numpy's clip then cast (NaN -> INT_MIN), PyTorch's int64 cast then clamp
+// (beyond int64 or NaN -> lo). (x86_int32_narrowed is a weight rule, applied
+// by plain_weight.)
 std::int64_t apply_rule(double r, OutOfRange rule, std::int64_t lo, std::int64_t hi) {
   const bool nan = std::isnan(r);
   const bool out = !nan && (r < static_cast<double>(lo) || r >= -static_cast<double>(lo));
-  if (rule == OutOfRange::x86_cast) return nan || out ? lo : static_cast<std::int64_t>(r);
-  if (nan) return 0;
+  if (rule == OutOfRange::x86_cast || rule == OutOfRange::x86_int32_narrowed)
+    return nan || out ? lo : static_cast<std::int64_t>(r);
+  if (rule == OutOfRange::x86_int64_then_clamp && (nan || !(std::fabs(r) < 0x1p63))) return lo;
+  if (nan) return rule == OutOfRange::clip_then_x86_cast ? lo : 0;
   std::int64_t v = out ? (r < 0 ? lo : hi) : static_cast<std::int64_t>(r);
   if (rule == OutOfRange::saturate_symmetric && v < -hi) v = -hi;
   return v;
@@ -79,8 +84,12 @@ std::int32_t plain_weight(const Policy& p, const ChannelParams& cp, float x) {
       const float inv = cp.scale == 0 ? std::numeric_limits<float>::infinity() : 1.0f / cp.scale;
       float v;
       if (p.scheme == Scheme::asymmetric && p.asymmetric_form == AsymmetricForm::offset_from_nmin) {
-        const float nmin = static_cast<float>(p.qmin - cp.zero_point) * cp.scale;
-        const float nmax = static_cast<float>(p.qmax - cp.zero_point) * cp.scale;
+        // luci: the nudged range from the float64 scale when it kept one.
+        const bool d = cp.scale_f64 > 0;
+        const float nmin = d ? static_cast<float>((double(p.qmin) - cp.zero_point) * cp.scale_f64)
+                             : static_cast<float>(p.qmin - cp.zero_point) * cp.scale;
+        const float nmax = d ? static_cast<float>((double(p.qmax) - cp.zero_point) * cp.scale_f64)
+                             : static_cast<float>(p.qmax - cp.zero_point) * cp.scale;
         v = (std::min(std::max(x, nmin), nmax) - nmin) * inv;
         add_zp = false;
       } else {
@@ -95,6 +104,13 @@ std::int32_t plain_weight(const Policy& p, const ChannelParams& cp, float x) {
       const float r = cp.fitted_range > 0 ? cp.fitted_range : range;
       const float inv = r == 0 ? 0.0f : static_cast<float>(p.scale_divisor) / r;
       q = apply_rule(round_by(p.rounding, x * inv), p.weight_out_of_range, lo, hi);
+      if (p.weight_out_of_range == OutOfRange::x86_int32_narrowed)  // the low byte, as int8
+        q = static_cast<std::int8_t>(static_cast<std::uint32_t>(q) & 0xffu);
+      break;
+    }
+    case WeightArithmetic::float32_divide: {
+      const float v = cp.scale == 0 ? x * HUGE_VALF : x / cp.scale;
+      q = apply_rule(round_by(p.rounding, v), p.weight_out_of_range, lo, hi);
       break;
     }
     case WeightArithmetic::float64_divide:
@@ -135,8 +151,14 @@ std::int64_t plain_bias(const Policy& p, float b, float s_b, const KnownQuotient
       r = round_by(p.rounding, b * inv);
       break;
     }
+    case BiasArithmetic::float32_plain_inverse: {
+      const float inv = s_b == 0 ? HUGE_VALF : 1.0f / s_b;
+      r = round_by(p.rounding, b * inv);
+      break;
+    }
     case BiasArithmetic::float64_divide:
-      r = s_b == 0 ? 0.0 : round_by(p.rounding, double(b) / double(s_b));
+      r = s_b == 0 ? (b == 0 ? NAN : std::copysign(HUGE_VAL, b))
+                   : round_by(p.rounding, double(b) / double(s_b));
       break;
     case BiasArithmetic::exact: {
       if (!(s_b > 0) || !std::isfinite(s_b)) break;

@@ -60,9 +60,14 @@ from torch.ao.quantization.observer import MinMaxObserver, PerChannelMinMaxObser
 torch.set_num_threads(1)
 
 EPS = float(torch.finfo(torch.float32).eps)
-# What PyTorch promises (the same as our presets declare): scales come from
-# the observer with the eps floor, weights round to nearest. No bias guard.
-GUARANTEES = ["valid_scales", "weight_error_bound"]
+# What PyTorch promises: nothing, as our pytorch-* presets declare nothing
+# (docs/policies.md). Not valid_scales: the eps floor holds s_w, but s_in * s_w
+# is subnormal or 0 for a small s_in, and an affine range near +-FLT_MAX
+# overflows to scale inf. Not weight_error_bound: the float32 inverse rounds
+# values next to a tie the wrong way, and qint8 symmetric maps -max to -128 at
+# more than half a step. No bias guarantee: PyTorch has no bias guard, and a
+# quotient beyond int64 becomes INT32_MIN whatever its sign.
+GUARANTEES = []
 
 MODES = [
     {"name": "int8-channel", "weight_type": "int8", "granularity": "per_channel",

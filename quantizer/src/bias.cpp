@@ -1,6 +1,7 @@
 // Bias quantization: q_b = round(b / s_b) with s_b = float32(s_in * s_w), in
 // the policy's arithmetic, then its out-of-range rule. The peers' undefined
 // float-to-int casts are never executed: their x86-64 results are computed.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -25,6 +26,19 @@ std::int64_t cast_bias(double r, OutOfRange rule, std::int64_t lo, std::int64_t 
     case OutOfRange::saturate:
       if (nan) return 0;
       if (out) return r < 0 ? lo : hi;
+      return static_cast<std::int64_t>(r);
+    case OutOfRange::clip_then_x86_cast:
+      // numpy: clip keeps NaN, astype(int32) of NaN is INT32_MIN on x86-64.
+      if (nan) return lo;
+      if (out) return r < 0 ? lo : hi;
+      return static_cast<std::int64_t>(r);
+    case OutOfRange::x86_int64_then_clamp:
+      // PyTorch: static_cast<int64_t> (INT64_MIN for NaN, +-inf, |r| >= 2^63),
+      // then the clamp to [lo, hi]: INT32_MIN whatever the sign.
+      if (nan || !(r >= -0x1p63 && r < 0x1p63)) return lo;
+      return std::clamp(static_cast<std::int64_t>(r), lo, hi);
+    case OutOfRange::x86_int32_narrowed:  // a weight rule; as x86_cast for a bias
+      if (nan || out) return lo;
       return static_cast<std::int64_t>(r);
     case OutOfRange::saturate_symmetric: {
       // TFLite: SafeCast (NaN -> 0, saturate) then clamp to [-hi, hi].
@@ -64,8 +78,20 @@ std::int64_t quantize_bias_value(const Policy& p, float b, float s_b, bool* satu
       r = round_by(p.rounding, v);
       break;
     }
+    case BiasArithmetic::float32_plain_inverse: {
+      // PyTorch: 1.0f / s_b with no zero check (written without the division
+      // by zero, which UBSan reports).
+      const float inv = s_b == 0 ? std::numeric_limits<float>::infinity() : 1.0f / s_b;
+      r = round_by(p.rounding, b * inv);
+      break;
+    }
     case BiasArithmetic::float64_divide:
-      r = s_b == 0 ? 0.0 : round_by(p.rounding, static_cast<double>(b) / static_cast<double>(s_b));
+      // ONNX Runtime: b / 0 is +-inf, 0 / 0 NaN (for the out-of-range rule).
+      if (s_b == 0)
+        r = b == 0 ? std::numeric_limits<double>::quiet_NaN()
+                   : std::copysign(std::numeric_limits<double>::infinity(), b);
+      else
+        r = round_by(p.rounding, static_cast<double>(b) / static_cast<double>(s_b));
       break;
     case BiasArithmetic::exact: {
       if (!(s_b > 0) || !std::isfinite(s_b)) {

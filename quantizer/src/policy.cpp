@@ -42,6 +42,7 @@ std::string to_string(WeightArithmetic a) {
     case WeightArithmetic::float32_inverse: return "float32_inverse";
     case WeightArithmetic::float32_range_inverse: return "float32_range_inverse";
     case WeightArithmetic::float64_divide: return "float64_divide";
+    case WeightArithmetic::float32_divide: return "float32_divide";
     case WeightArithmetic::exact: return "exact";
   }
   return "?";
@@ -58,6 +59,7 @@ std::string to_string(Rounding r) {
 std::string to_string(BiasArithmetic a) {
   switch (a) {
     case BiasArithmetic::float32_inverse: return "float32_inverse";
+    case BiasArithmetic::float32_plain_inverse: return "float32_plain_inverse";
     case BiasArithmetic::float64_divide: return "float64_divide";
     case BiasArithmetic::exact: return "exact";
   }
@@ -69,6 +71,9 @@ std::string to_string(OutOfRange o) {
     case OutOfRange::saturate: return "saturate";
     case OutOfRange::saturate_symmetric: return "saturate_symmetric";
     case OutOfRange::x86_cast: return "x86_cast";
+    case OutOfRange::clip_then_x86_cast: return "clip_then_x86_cast";
+    case OutOfRange::x86_int64_then_clamp: return "x86_int64_then_clamp";
+    case OutOfRange::x86_int32_narrowed: return "x86_int32_narrowed";
   }
   return "?";
 }

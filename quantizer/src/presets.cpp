@@ -10,9 +10,11 @@
 namespace quantcheck {
 namespace {
 
-// ONE luci, uint8 asymmetric weights, int32 bias [1]. float32 arithmetic,
-// round half away from zero, floor 1e-5, and the bias cast before the clamp
-// (INT32_MIN on x86-64). No bias check in any version.
+// ONE luci, uint8 asymmetric weights, int32 bias [1]. compute_asym_scale_zp
+// works in double (range, scale, zero point, the 1e-5 floor and the nudged
+// range; only the stored scale and nudged range are float32), the weights in
+// float32 from the nudged minimum, round half away from zero, and the bias is
+// cast before the clamp (INT32_MIN on x86-64). No bias check in any version.
 Policy luci_uint8() {
   Policy p;
   p.name = "luci-uint8";
@@ -26,15 +28,19 @@ Policy luci_uint8() {
   p.weight_arithmetic = WeightArithmetic::float32_inverse;
   p.asymmetric_form = AsymmetricForm::offset_from_nmin;
   p.rounding = Rounding::half_away_from_zero;
-  p.scale_floor = 1e-5f;
+  p.scale_in_float64 = true;
+  p.zero_point_from_float64_scale = true;
+  p.float64_scale_floor = 1e-5;  // `scale < 1e-5` on the double scale
+  p.scale_floor = 1e-5f;         // what is stored: float32(1e-5)
   p.bias_type = BiasType::int32;
   p.bias_arithmetic = BiasArithmetic::float32_inverse;
   p.weight_out_of_range = OutOfRange::x86_cast;
   p.bias_out_of_range = OutOfRange::x86_cast;
   // Nothing is guaranteed (the property suite's counterexamples, docs/audit.md):
-  // the float32 range max - min overflows to inf for weights near +-FLT_MAX
-  // (scale inf), and the float32 inverse rounds values just below a tie up
-  // (x = 1 at scale 2/255, zp 127 gives q = 255: half a step plus an ulp).
+  // s_b = s_in * s_w is subnormal for a small input scale whatever the floor;
+  // for weights near +-FLT_MAX the float32 offset x - nmin overflows to inf and
+  // its x86 cast stores the weight as 0 (data [-3e38, 3e38]: q [0, 0]); and the
+  // float32 offset and inverse can carry a value just below a tie across it.
   return p;
 }
 
@@ -122,7 +128,9 @@ Policy tflite(const std::string& name, const std::string& origin, BiasType bias,
   p.bias_type = bias;
   p.bias_arithmetic = BiasArithmetic::float32_inverse;
   p.bias_fit = BiasFit::tflite_half_range;
-  p.weight_out_of_range = OutOfRange::saturate;
+  // (int32) round(x * inv) narrowed to int8 before the clamp: when 127 /
+  // max|w| overflows to inf (max|w| < ~3.7e-37) every weight becomes 0.
+  p.weight_out_of_range = OutOfRange::x86_int32_narrowed;
   p.bias_out_of_range = OutOfRange::saturate_symmetric;
   // No weight_error_bound: inv = float(127 / range) then round(float(x * inv))
   // rounds x = 0.0669291317 (x / s = 8.4999997) at s = 1/127 up to 9.
@@ -154,13 +162,17 @@ Policy tflite_converter(const std::string& name, const std::string& origin, Bias
   return p;
 }
 
-// ONNX Runtime quantization tool [3]: float64 scale, scale < FLT_MIN becomes
-// 1 with zp 0, numpy rounding (half to even), bias clipped to int32.
+// ONNX Runtime quantization tool [3]: the range rmax - rmin in float32, the
+// scale in float64 (scale < FLT_MIN becomes 1 with zp 0, the zero point from
+// the float64 scale), weights divided in float32, numpy rounding (half to
+// even), bias b / s_b in float64 clipped to int32 (NaN -> INT32_MIN).
 Policy onnxruntime(WeightType type) {
   Policy p;
   p.weight_type = type;
   p.scale_in_float64 = true;
-  p.weight_arithmetic = WeightArithmetic::float64_divide;
+  p.range_in_float32 = true;
+  p.zero_point_from_float64_scale = true;
+  p.weight_arithmetic = WeightArithmetic::float32_divide;
   p.rounding = Rounding::half_to_even;
   p.tiny_scale_threshold = FLT_MIN;
   p.tiny_scale_replacement = 1.0f;
@@ -168,9 +180,11 @@ Policy onnxruntime(WeightType type) {
   p.bias_type = BiasType::int32;
   p.bias_arithmetic = BiasArithmetic::float64_divide;
   p.weight_out_of_range = OutOfRange::saturate;
-  p.bias_out_of_range = OutOfRange::saturate;
+  p.bias_out_of_range = OutOfRange::clip_then_x86_cast;
   // No valid_scales: only s_w < FLT_MIN is replaced, so s_in * s_w can be
   // subnormal (s_w = 1.17e-38, s_in = 0.0079 gives s_b = 9.26e-41).
+  // No bias_sign_preserved: where s_in * s_w underflows to 0 a zero bias is
+  // 0 / 0 = NaN, stored as INT32_MIN (s_in 1e-20, weights [1e-30], bias [0]).
   if (type == WeightType::int8) {
     p.name = "onnxruntime-int8";
     p.origin =
@@ -180,10 +194,11 @@ Policy onnxruntime(WeightType type) {
     p.qmax = 127;
     p.scale_divisor = 127.0;  // (2 max|x|) / (127 - (-127))
     p.bias_fit = BiasFit::onnxruntime_1_0001;
-    // Only the sign: with s_in = FLT_MIN the raise overflows s_w to inf (then no
-    // weight is within half a step), and where s_in * s_w is subnormal the
-    // 1.0001 margin is lost to its rounding (b = 3.88e-34 gives 2^31).
-    p.guarantees.bias_sign_preserved = true;
+    // Nothing: with s_in = FLT_MIN the raise overflows s_w to inf (then no
+    // weight is within half a step), where s_in * s_w is subnormal the
+    // 1.0001 margin is lost to its rounding (b = 3.88e-34 gives 2^31), and
+    // the sign goes with a zero bias at s_b = 0 (above). The float32 division
+    // can miss half a step (as for uint8 below).
   } else {
     p.name = "onnxruntime-uint8";
     p.origin =
@@ -193,13 +208,19 @@ Policy onnxruntime(WeightType type) {
     p.qmax = 255;
     p.scale_divisor = 255.0;
     p.asymmetric_form = AsymmetricForm::add_zero_point;
-    p.guarantees.weight_error_bound = true;  // float64 division rounds exactly
+    // No weight_error_bound: the float32 division x / s rounds before the
+    // rounding to an integer, so a value just off a tie can land on it
+    // (data [-0.77, 0.93]: s = 0.00666666683, zp 115; 0.93 / s is
+    // 139.4999977 exactly but 139.5 in float32, rounded half to even to 140
+    // and stored as 255: 0.5000023 of a step from 0.93).
   }
   return p;
 }
 
 // PyTorch torch.ao observers [4]: eps = FLT_EPSILON floor, quantize by the
-// float32 inverse with nearbyint (half to even), int32 bias clamped, no guard.
+// float32 inverse with nearbyint (half to even), converted to int64 and then
+// clamped (x86-64: a bias quotient beyond int64, inf or NaN is INT64_MIN, so
+// INT32_MIN whatever its sign), no guard.
 Policy pytorch(WeightType type) {
   Policy p;
   p.weight_type = type;
@@ -208,9 +229,9 @@ Policy pytorch(WeightType type) {
   p.rounding = Rounding::half_to_even;
   p.activation_abs_max = 255;
   p.bias_type = BiasType::int32;
-  p.bias_arithmetic = BiasArithmetic::float32_inverse;
-  p.weight_out_of_range = OutOfRange::saturate;
-  p.bias_out_of_range = OutOfRange::saturate;
+  p.bias_arithmetic = BiasArithmetic::float32_plain_inverse;
+  p.weight_out_of_range = OutOfRange::x86_int64_then_clamp;
+  p.bias_out_of_range = OutOfRange::x86_int64_then_clamp;
   // No weight_error_bound: the float32 inverse rounds x = -2.81333923e-05 at
   // s = 2.20654059e-07 (x / s = -127.4999...) to -128. No valid_scales for
   // uint8: the float32 range max - min overflows to inf near +-FLT_MAX.

@@ -57,6 +57,7 @@ std::int32_t zero_point(const Policy& p, float rmin, float s) {
 
 void place(const Policy& p, ChannelParams& cp, float s, std::int32_t zp) {
   cp.scale = s;
+  cp.scale_f64 = 0.0;
   cp.zero_point = zp;
   cp.nudged_min = (double(p.qmin) - zp) * double(s);
   cp.nudged_max = (double(p.qmax) - zp) * double(s);
@@ -88,6 +89,49 @@ void set_scale(const Policy& p, ChannelParams& cp, float s) {
   for (int step = 0; step < 8 && w <= FLT_MAX; ++step, w = std::nextafter(w, FLT_MAX))
     if (covers(w)) return;
   place(p, cp, s, zero_point(p, rmin, s));
+}
+
+// ONE luci's compute_asym_scale_zp and ONNX Runtime's compute_scale_zp keep
+// the scale in float64 until it is stored: the range (float64, or ONNX
+// Runtime's float32 difference), the division, the tiny-scale test, luci's
+// float64 floor and the zero point all see the unrounded value, and luci's
+// nudged range is (q - zp) * scale in float64 (ChannelParams::scale_f64).
+void set_scale_float64(const Policy& p, ChannelParams& cp, float rmin, float rmax) {
+  double scale;
+  if (p.range_in_float32) {
+    // ONNX Runtime: rmax - rmin in float32 (symmetric: absmax - (-absmax)),
+    // then float64 over qmax - qmin.
+    const float lo = p.scheme == Scheme::symmetric ? -std::max(-rmin, rmax) : rmin;
+    const float hi = p.scheme == Scheme::symmetric ? std::max(-rmin, rmax) : rmax;
+    scale = static_cast<double>(hi - lo) / (double(p.qmax) - double(p.qmin));
+  } else {
+    scale = channel_range(p, rmin, rmax) / p.scale_divisor;
+  }
+  const bool symmetric = p.scheme == Scheme::symmetric;
+  auto zp_at = [&](double s) -> std::int32_t {
+    if (symmetric) return 0;
+    const double v = round_by(p.rounding, double(p.qmin) - double(rmin) / s);
+    return static_cast<std::int32_t>(std::clamp(v, double(p.qmin), double(p.qmax)));
+  };
+  std::int32_t zp;
+  if (scale < p.tiny_scale_threshold) {  // ONNX Runtime: scale < FLT_MIN -> 1, zp 0
+    scale = p.tiny_scale_replacement;
+    zp = symmetric ? 0 : p.qmin;
+  } else if (scale == 0) {
+    // Only an all-zero channel (a float64 range of floats does not
+    // underflow): luci's min >= 0 branch, zp 0.
+    zp = symmetric ? 0 : p.qmin;
+  } else {
+    zp = zp_at(scale);
+  }
+  if (scale < p.float64_scale_floor) {  // luci: scale < 1e-5 (double) -> 1e-5, zp again
+    scale = p.float64_scale_floor;
+    zp = zp_at(scale);
+  }
+  const float s = scale > FLT_MAX ? std::numeric_limits<float>::infinity()
+                                  : static_cast<float>(scale);
+  place(p, cp, s, zp);
+  cp.scale_f64 = scale;
 }
 
 // The least positive float32 s > lo with ok(s), by a search over the bit
@@ -189,7 +233,9 @@ void fit_tflite(const Policy& p, ChannelParams& cp, float bias_abs, float s_in, 
     adjust = bias_abs >= 0.5 * s_in * cp.scale * k_scale;
   if (!adjust) return;
   const float range = static_cast<float>(2.0 * bias_abs / k_scale * (qmax / s_in));
-  const float s = scale_from_range(p, range);
+  // The scale comes from max(|min|, |max|): |range| (a NaN range, 0 * inf for a
+  // zero bias when 127 / s_in overflows, loses its sign there as in TFLite).
+  const float s = scale_from_range(p, std::fabs(range));
   cp.raised_for_bias = s != cp.scale;
   cp.fitted_range = range;
   set_scale(p, cp, s);
@@ -280,16 +326,20 @@ Refusal compute_weight_params(const Policy& p, const Case& c, const Layout& l,
     const float rmax = std::max(0.0f, cp.range_max);
 
     // 2. Scale from the range; 3. tiny-scale replacement; 4. floor.
-    float s = scale_from_range(p, channel_range(p, rmin, rmax));
-    bool replaced = false;
-    if (s < p.tiny_scale_threshold) {
-      s = p.tiny_scale_replacement;
-      replaced = true;
-    }
-    if (s < p.scale_floor) s = p.scale_floor;
-    set_scale(p, cp, s);
-    if (replaced) {  // ONNX Runtime and #6971 set zp = 0 with the replacement scale
-      place(p, cp, s, p.scheme == Scheme::symmetric ? 0 : p.qmin);
+    if (p.zero_point_from_float64_scale) {
+      set_scale_float64(p, cp, rmin, rmax);
+    } else {
+      float s = scale_from_range(p, channel_range(p, rmin, rmax));
+      bool replaced = false;
+      if (s < p.tiny_scale_threshold) {
+        s = p.tiny_scale_replacement;
+        replaced = true;
+      }
+      if (s < p.scale_floor) s = p.scale_floor;
+      set_scale(p, cp, s);
+      if (replaced) {  // ONNX Runtime and #6971 set zp = 0 with the replacement scale
+        place(p, cp, s, p.scheme == Scheme::symmetric ? 0 : p.qmin);
+      }
     }
 
     // 5. Bias fit.
@@ -297,7 +347,12 @@ Refusal compute_weight_params(const Policy& p, const Case& c, const Layout& l,
     const float bias_abs = max_abs(biases);
     switch (p.bias_fit) {
       case BiasFit::none: break;
-      case BiasFit::tflite_half_range: fit_tflite(p, cp, bias_abs, s_in, per_tensor); break;
+      case BiasFit::tflite_half_range:
+        // AdjustWeightsForBiasScale picks its branch by the number of weight
+        // scales: one (per tensor, or a one-channel filter) takes the per-layer test.
+        // Without a bias tensor TFLite never calls it.
+        if (!c.bias.empty()) fit_tflite(p, cp, bias_abs, s_in, groups == 1);
+        break;
       case BiasFit::onnxruntime_1_0001: fit_onnxruntime(p, cp, bias_abs, s_in); break;
       case BiasFit::aimet: fit_aimet(p, cp, bias_abs, s_in); break;
       case BiasFit::reference_headroom: {

@@ -16,15 +16,38 @@ namespace {
 constexpr double kInt32Min = -2147483648.0;
 constexpr double kInt32Max = 2147483647.0;
 
-// The cast of an already-rounded value to int32 as the policy's code does it.
-inline std::int32_t cast_to_int32(double r, OutOfRange rule) {
-  if (std::isnan(r))
-    return rule == OutOfRange::x86_cast ? std::numeric_limits<std::int32_t>::min() : 0;
-  if (r < kInt32Min || r > kInt32Max) {
-    if (rule == OutOfRange::x86_cast) return std::numeric_limits<std::int32_t>::min();
-    return r < 0 ? std::numeric_limits<std::int32_t>::min()
-                 : std::numeric_limits<std::int32_t>::max();
+// The cast of an already-rounded value to int32 as the policy's code does it
+// (the clamp to [qmin, qmax] follows). x86-64's cvtt* give the "integer
+// indefinite" value INT_MIN for NaN and anything out of range.
+inline std::int32_t cast_to_int32(double r, OutOfRange rule, WeightType type) {
+  constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
+  constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
+  const bool nan = std::isnan(r);
+  const bool out = !nan && (r < kInt32Min || r > kInt32Max);
+  switch (rule) {
+    case OutOfRange::x86_cast: return nan || out ? kMin : static_cast<std::int32_t>(r);
+    case OutOfRange::x86_int64_then_clamp:
+      // PyTorch: int64 first; beyond int64 (or NaN) is INT64_MIN, below any qmin.
+      if (nan || !(r > -0x1p63 && r < 0x1p63)) return kMin;
+      break;
+    case OutOfRange::x86_int32_narrowed: {
+      // TFLite: (int32) round(v), then std::max<int8_t>(-127, q) narrows it
+      // (two's complement, the low bits) before the clamp.
+      const std::int32_t v = nan || out ? kMin : static_cast<std::int32_t>(r);
+      const auto low = static_cast<std::uint32_t>(v);
+      switch (type) {
+        case WeightType::int8: return static_cast<std::int8_t>(low & 0xffu);
+        case WeightType::uint8: return static_cast<std::uint8_t>(low & 0xffu);
+        case WeightType::int16: return static_cast<std::int16_t>(low & 0xffffu);
+      }
+      return v;
+    }
+    case OutOfRange::saturate:
+    case OutOfRange::saturate_symmetric:
+    case OutOfRange::clip_then_x86_cast: break;
   }
+  if (nan) return rule == OutOfRange::clip_then_x86_cast ? kMin : 0;
+  if (out) return r < 0 ? kMin : kMax;
   return static_cast<std::int32_t>(r);
 }
 
@@ -68,8 +91,13 @@ Step make_step(const Policy& p, const ChannelParams& cp) {
   st.zp = cp.zero_point;
   st.nmin = cp.nudged_min;
   st.nmax = cp.nudged_max;
-  st.nmin_f = static_cast<float>(p.qmin - cp.zero_point) * cp.scale;
-  st.nmax_f = static_cast<float>(p.qmax - cp.zero_point) * cp.scale;
+  if (cp.scale_f64 > 0) {  // luci uint8: (q - zp) * scale in float64, stored as float32
+    st.nmin_f = static_cast<float>((double(p.qmin) - cp.zero_point) * cp.scale_f64);
+    st.nmax_f = static_cast<float>((double(p.qmax) - cp.zero_point) * cp.scale_f64);
+  } else {
+    st.nmin_f = static_cast<float>(p.qmin - cp.zero_point) * cp.scale;
+    st.nmax_f = static_cast<float>(p.qmax - cp.zero_point) * cp.scale;
+  }
   if (p.weight_arithmetic == WeightArithmetic::float32_range_inverse) {
     // TFLite: inv = divisor / half_range, 0 for a zero range.
     const float range =
@@ -88,8 +116,14 @@ Step make_step(const Policy& p, const ChannelParams& cp) {
 template <WeightArithmetic A, Rounding R, bool OffsetForm>
 inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
   double rounded;
-  if constexpr (A == WeightArithmetic::float32_inverse ||
-                A == WeightArithmetic::float32_range_inverse) {
+  if constexpr (A == WeightArithmetic::float32_divide) {
+    // ONNX Runtime: float32 x / s (x / 0 written as x * inf: same value, no
+    // division by zero for UBSan).
+    const float v =
+        st.scale == 0 ? x * std::numeric_limits<float>::infinity() : x / st.scale;
+    rounded = R == Rounding::half_to_even ? round_half_even(v) : round_half_away(v);
+  } else if constexpr (A == WeightArithmetic::float32_inverse ||
+                       A == WeightArithmetic::float32_range_inverse) {
     float v;
     if constexpr (OffsetForm) {
       v = (std::clamp(x, st.nmin_f, st.nmax_f) - st.nmin_f) * st.inv;
@@ -104,7 +138,7 @@ inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
     const double v = static_cast<double>(x) / st.scale_d;
     rounded = R == Rounding::half_to_even ? round_half_even(v) : round_half_away(v);
   }
-  std::int64_t q = cast_to_int32(rounded, p.weight_out_of_range);
+  std::int64_t q = cast_to_int32(rounded, p.weight_out_of_range, p.weight_type);
   if constexpr (!OffsetForm) q += st.zp;
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(q, p.qmin, p.qmax));
 }
@@ -133,16 +167,20 @@ inline T round_branch_free(T v) {
 template <WeightArithmetic A, Rounding R, bool OffsetForm>
 void quantize_run_fast(const Policy& p, const Step& st, const float* x, std::int32_t* q,
                        std::int64_t count) {
-  constexpr bool in_float32 =
-      A == WeightArithmetic::float32_inverse || A == WeightArithmetic::float32_range_inverse;
+  constexpr bool in_float32 = A == WeightArithmetic::float32_inverse ||
+                               A == WeightArithmetic::float32_range_inverse ||
+                               A == WeightArithmetic::float32_divide;
   using T = std::conditional_t<in_float32, float, double>;
   const std::int32_t zp = OffsetForm ? 0 : st.zp;
   const T lo = static_cast<T>(p.qmin - zp), hi = static_cast<T>(p.qmax - zp);
   const float inv = st.inv, nmin = st.nmin_f, nmax = st.nmax_f;
   const double scale = st.scale_d;
+  const float scale_f = st.scale;
   for (std::int64_t j = 0; j < count; ++j) {
     T v;
-    if constexpr (!in_float32) {
+    if constexpr (A == WeightArithmetic::float32_divide) {
+      v = x[j] / scale_f;
+    } else if constexpr (!in_float32) {
       v = static_cast<double>(x[j]) / scale;
     } else if constexpr (OffsetForm) {
       v = ((x[j] < nmin ? nmin : (x[j] > nmax ? nmax : x[j])) - nmin) * inv;
@@ -158,20 +196,36 @@ void quantize_run_fast(const Policy& p, const Step& st, const float* x, std::int
 // Whether every |v| of the channel stays below 2^30 (so the int32 casts of the
 // fast path are defined and quantize_one's out-of-range rules never apply).
 // The float32 roundings on the way add at most a factor 1 + 2^-22.
+// limit is 2^30, or for a rule that narrows the int32 to the weight type,
+// the type's largest value (beyond it the narrowing would wrap).
 template <WeightArithmetic A, bool OffsetForm>
-bool fits_fast_path(const Step& st, const ChannelParams& cp) {
+bool fits_fast_path(const Step& st, const ChannelParams& cp, double limit) {
   const double max_abs =
       std::max(std::fabs(static_cast<double>(cp.range_min)), std::fabs(double(cp.range_max)));
   double bound;
-  if constexpr (A == WeightArithmetic::float32_inverse ||
-                A == WeightArithmetic::float32_range_inverse) {
+  if constexpr (A == WeightArithmetic::float32_divide) {
+    // float32 x / s is within a factor 1 + 2^-24 of the exact quotient.
+    if (!(st.scale > 0) || !std::isfinite(st.scale)) return false;
+    bound = max_abs / st.scale_d;
+  } else if constexpr (A == WeightArithmetic::float32_inverse ||
+                       A == WeightArithmetic::float32_range_inverse) {
     if (!std::isfinite(st.inv)) return false;
     bound = OffsetForm ? (double(st.nmax_f) - double(st.nmin_f)) * st.inv : max_abs * st.inv;
   } else {
     if (!(st.scale_d > 0)) return false;
     bound = max_abs / st.scale_d;
   }
-  return bound < 0x1p30;
+  return bound < limit;
+}
+
+double fast_path_limit(const Policy& p) {
+  if (p.weight_out_of_range != OutOfRange::x86_int32_narrowed) return 0x1p30;
+  switch (p.weight_type) {
+    case WeightType::int8: return 127.0;
+    case WeightType::int16: return 32767.0;
+    case WeightType::uint8: return 0.0;  // a negative value would wrap: never fast
+  }
+  return 0.0;
 }
 
 // Whether an element may show a finding: the conditions of weight_finding, joined
@@ -244,6 +298,7 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
   const std::int64_t n = static_cast<std::int64_t>(c.weights.size());
   const std::int64_t inner = l.inner;
   const std::int64_t channels = l.channels;
+  const double fast_limit = fast_path_limit(p);
 
   // The findings of one channel's run [begin, end).
   auto record = [&](std::int64_t begin, std::int64_t end, std::int64_t ch) {
@@ -282,7 +337,8 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
           record(begin, begin + inner, ch);
         continue;
       }
-      if (detail::simd_enabled() && fits_fast_path<A, OffsetForm>(st, params[per_tensor ? 0 : ch]))
+      if (detail::simd_enabled() &&
+          fits_fast_path<A, OffsetForm>(st, params[per_tensor ? 0 : ch], fast_limit))
         quantize_run_fast<A, R, OffsetForm>(p, st, x + begin, q + begin, inner);
       else
         for (std::int64_t j = begin; j < begin + inner; ++j)
@@ -326,6 +382,9 @@ void quantize_weights(const Policy& p, const Case& c, const Layout& l,
       break;
     case WeightArithmetic::float64_divide:
       dispatch_form<WeightArithmetic::float64_divide>(p, c, l, params, out, findings);
+      break;
+    case WeightArithmetic::float32_divide:
+      dispatch_form<WeightArithmetic::float32_divide>(p, c, l, params, out, findings);
       break;
     case WeightArithmetic::exact:
       dispatch_form<WeightArithmetic::exact>(p, c, l, params, out, findings);

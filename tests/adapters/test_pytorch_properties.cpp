@@ -44,8 +44,8 @@ TEST(PytorchProperties, FindsAndShrinksTheInt32BiasSaturation) {
 }
 
 // Every property gives the same verdict on the real PyTorch as on the preset
-// that restates it, except where a documented difference (docs/adapter-protocol.md)
-// says otherwise. This is how the audit's PyTorch row can be trusted.
+// that restates it, except where the documented difference D2 (docs/adapter-protocol.md,
+// non-finite input) says otherwise. This is how the audit's PyTorch row can be trusted.
 TEST(PytorchProperties, SameVerdictsAsThePresets) {
   QUANTCHECK_REQUIRE_TORCH();
   for (WeightType t : {WeightType::int8, WeightType::uint8}) {
@@ -63,10 +63,6 @@ TEST(PytorchProperties, SameVerdictsAsThePresets) {
         // D2: PyTorch quantizes +-Inf (the observer only trips on NaN); the preset rejects all.
         EXPECT_TRUE(a.found) << a.message;
         EXPECT_FALSE(b.found) << b.message;
-        continue;
-      }
-      if (name == "bias_sign_preserved" && a.found && !b.found) {
-        // D1: a quotient beyond int64 becomes INT32_MIN in PyTorch.
         continue;
       }
       EXPECT_EQ(a.found, b.found) << name << ": PyTorch: " << a.message

@@ -111,8 +111,10 @@ TEST(PresetRules, OutOfRangeBias) {
       {"luci-uint8", i32min},  // cast before clamp: the sign flips
       {"luci-int16", i64min},           {"tflite-int8", i32max},
       {"tflite-int16x8", i64max},       {"onnxruntime-int8", i32max},
-      {"onnxruntime-uint8", i32max},    {"pytorch-int8-symmetric", i32max},
-      {"pytorch-uint8-affine", i32max}, {"reference", i32max},
+      {"onnxruntime-uint8", i32max},
+      // PyTorch converts to int64 first: 1e30 is beyond it, INT64_MIN clamps to INT32_MIN.
+      {"pytorch-int8-symmetric", i32min}, {"pytorch-uint8-affine", i32min},
+      {"reference", i32max},
       {"reference-int16", i64max},
   };
   for (const auto& [name, value] : expect) {

@@ -23,7 +23,8 @@ enum class Granularity { per_channel, per_tensor };
 enum class WeightArithmetic {
   float32_inverse,        // inv = 1.0f / s; q = round(float(x * inv))       (ONE luci, PyTorch)
   float32_range_inverse,  // inv = float(divisor / range); q = round(x * inv) (TFLite)
-  float64_divide,         // q = round(double(x) / double(s))                (ONNX Runtime)
+  float64_divide,         // q = round(double(x) / double(s))
+  float32_divide,         // q = round(float(x) / float(s)) in float32     (ONNX Runtime)
   exact,                  // q = round(x / s) exactly                        (reference)
 };
 
@@ -36,7 +37,12 @@ enum class AsymmetricForm {
 // How the bias integer is computed from b and s_b = float32(s_in * s_w).
 enum class BiasArithmetic {
   float32_inverse,  // inv = float(1.0 / double(s_b)) (0 if s_b == 0); q = round(float(b * inv))
-  float64_divide,   // q = round(double(b) / double(s_b)); s_b == 0 gives q = 0
+  // inv = 1.0f / s_b with no zero check (+inf for s_b == 0, so b * inv is +-inf
+  // or NaN); q = round(float(b * inv))                                  (PyTorch)
+  float32_plain_inverse,
+  // q = round(double(b) / double(s_b)); s_b == 0 gives +-inf (NaN for b = 0),
+  // left to the out-of-range rule                                       (ONNX Runtime)
+  float64_divide,
   exact,            // q = round(b / s_b) exactly in 128-bit integers
 };
 
@@ -45,6 +51,17 @@ enum class OutOfRange {
   saturate,            // clamp to [min, max]; NaN -> 0                (ONNX Runtime, PyTorch)
   saturate_symmetric,  // TFLite SafeCast then clamp to [-max, max]; NaN -> 0
   x86_cast,            // the x86-64 result of the unchecked cast: INT_MIN (ONE luci)
+  // numpy clip to [min, max], then astype: +-inf saturate, NaN survives the
+  // clip and its x86-64 cast gives INT_MIN                               (ONNX Runtime bias)
+  clip_then_x86_cast,
+  // the x86-64 cast to int64 (INT64_MIN for NaN, +-inf and |v| >= 2^63), then
+  // the clamp to the type: beyond int64 becomes the type's min whatever the sign
+  // (PyTorch quantize_val)
+  x86_int64_then_clamp,
+  // weights: the x86-64 cast to int32 (INT32_MIN for NaN, +-inf, out of range),
+  // narrowed to the weight type's width before the clamp (TFLite's
+  // static_cast<int32_t> then std::max<int8_t>: +-inf becomes 0)
+  x86_int32_narrowed,
 };
 
 // What a policy does when the bias does not fit with the computed scales.
@@ -86,6 +103,17 @@ struct Policy {
   Rounding rounding = Rounding::half_away_from_zero;
   bool scale_in_float64 = false;  // range / divisor in double, then to float32
   bool round_scale_up = false;    // float32 scale rounded up so range / s <= divisor
+  // ONNX Runtime (with scale_in_float64): the range rmax - rmin (2 max|x| when
+  // symmetric) is a float32 difference, which may overflow to inf, and the
+  // float64 division is by qmax - qmin.
+  bool range_in_float32 = false;
+  // ONE luci uint8 and ONNX Runtime (with scale_in_float64): the tiny-scale
+  // test, the float64 floor, the zero point and the nudged range use the
+  // float64 scale, which is rounded to float32 only when stored.
+  bool zero_point_from_float64_scale = false;
+  // ONE luci uint8: scale < floor -> floor, tested and applied in float64
+  // (luci's 1e-5 is a double; 0: none). Needs zero_point_from_float64_scale.
+  double float64_scale_floor = 0.0;
 
   float scale_floor = 0.0f;             // s = max(s, floor) (0: none)
   float tiny_scale_threshold = 0.0f;    // s < threshold -> s = replacement, zp = 0

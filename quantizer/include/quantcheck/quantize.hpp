@@ -66,6 +66,9 @@ struct ChannelParams {
   double nudged_max = 0.0;       // (qmax - zp) * s
   bool raised_for_bias = false;  // the bias fit (or bias-scale floor) raised s
   float fitted_range = 0.0f;     // TFLite's guard: the widened half range behind s (0: none)
+  // The float64 scale behind s before it was stored as float32, for a policy
+  // whose nudged range is computed from it (ONE luci uint8); 0: none.
+  double scale_f64 = 0.0;
 };
 
 enum class FindingKind {
