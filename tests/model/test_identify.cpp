@@ -28,8 +28,7 @@ std::vector<SyntheticLayer> two_layers() {
   SyntheticLayer fc;
   fc.kind = OpKind::fully_connected;
   fc.filter_shape = {3, 4};
-  fc.weights = {0.5f, -0.25f, 0.1f,  0.3f,  0.0f, 0.0f,
-                0.0f, 0.0f,   -0.7f, 0.11f, 0.9f, -0.4f};
+  fc.weights = {0.5f, -0.25f, 0.1f, 0.3f, 0.0f, 0.0f, 0.0f, 0.0f, -0.7f, 0.11f, 0.9f, -0.4f};
   fc.bias = {0.1f, -0.2f, 0.3f};
   SyntheticLayer dw;
   dw.kind = OpKind::depthwise_conv2d;
@@ -41,7 +40,8 @@ std::vector<SyntheticLayer> two_layers() {
 
 // The synthetic model quantized by `policy` (quantize-model --emit-quantized).
 std::string quantized_by(const std::string& policy) {
-  const auto f = ModelFile::open(write_temp("id_float.tflite", build_synthetic_model(two_layers())));
+  const auto f =
+      ModelFile::open(write_temp("id_float.tflite", build_synthetic_model(two_layers())));
   TwinOptions o;
   o.policy = find_preset(policy);
   o.input_scale = 0.0123f;

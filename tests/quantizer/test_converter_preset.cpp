@@ -42,7 +42,8 @@ std::int64_t round_product(float x, float inv) {
 }
 
 TEST(ConverterPreset, DeadChannelGetsTheStoredScaleAndBias) {
-  const Result r = quantize(find_preset("tflite-converter-int8"), mobilenet_first_conv(kInputScale));
+  const Result r =
+      quantize(find_preset("tflite-converter-int8"), mobilenet_first_conv(kInputScale));
   EXPECT_EQ(r.weights.channels[3].scale, 1e-6f);  // 9.99999997e-07, as stored
   for (int i = 0; i < 27; ++i) EXPECT_EQ(r.weights.q[3 * 27 + i], 0) << i;
   EXPECT_EQ(r.bias.scale[3], kInputScale * 1e-6f);
@@ -91,7 +92,7 @@ TEST(ConverterPreset, FloorSitsAtOneMillionth) {
   EXPECT_EQ(r.weights.channels[0].scale, 1e-6f);
   EXPECT_EQ(r.weights.channels[1].scale, over / 127.0f);
   const float inv = static_cast<float>(1.0 / double(1e-6f));
-  EXPECT_EQ(r.weights.q[0], round_product(under, inv));  // 127
+  EXPECT_EQ(r.weights.q[0], round_product(under, inv));   // 127
   EXPECT_EQ(r.weights.q[1], round_product(-5e-5f, inv));  // -50
   EXPECT_EQ(r.weights.q[2], 127);
 }

@@ -80,8 +80,8 @@ PresetMatch compare(const Policy& p, const StoredLayer& s, Result& r) {
     if (diff[static_cast<std::size_t>(ch)]) return;  // the channel's first difference is known
     for (std::size_t i = begin; i < end; ++i)
       if (r.weights.q[i] != s.qw[i]) {
-        note(ch, {"weight", -1, static_cast<std::int64_t>(i), double(s.qw[i]),
-                  double(r.weights.q[i])});
+        note(ch,
+             {"weight", -1, static_cast<std::int64_t>(i), double(s.qw[i]), double(r.weights.q[i])});
         return;
       }
   });
@@ -206,8 +206,9 @@ IdentifyReport identify_model(const ModelFile& m, const std::vector<Policy>& can
     report.layers.push_back(std::move(il));
   }
   if (report.layers.empty())
-    throw InputError(m.path() + ": no quantized CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer "
-                                "to identify");
+    throw InputError(m.path() +
+                     ": no quantized CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer "
+                     "to identify");
   return report;
 }
 

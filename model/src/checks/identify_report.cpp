@@ -84,8 +84,10 @@ nlohmann::json to_json(const IdentifyReport& r) {
       }
       if (p.first_difference) {
         const IdentifyDifference& d = *p.first_difference;
-        pj["first_difference"] = {{"what", d.what},         {"channel", d.channel},
-                                  {"element", d.element},   {"stored", d.stored},
+        pj["first_difference"] = {{"what", d.what},
+                                  {"channel", d.channel},
+                                  {"element", d.element},
+                                  {"stored", d.stored},
                                   {"recomputed", d.recomputed}};
       }
       presets.push_back(std::move(pj));
@@ -101,15 +103,15 @@ std::string to_text(const IdentifyReport& r) {
     << r.float_layers << " float layers, " << r.channels << " channels\n\n";
   for (const IdentifyLayer& l : r.layers) {
     o << "op " << l.layer.op_index << " " << builtin_name(l.layer.kind) << " " << l.weight_type
-      << (l.per_channel ? " per-channel" : " per-tensor") << ", bias " << l.bias_type
-      << ", s_in " << g(l.input_scale) << ", " << l.channels << " channels  " << l.layer.name
+      << (l.per_channel ? " per-channel" : " per-tensor") << ", bias " << l.bias_type << ", s_in "
+      << g(l.input_scale) << ", " << l.channels << " channels  " << l.layer.name
       << "\n  reproduced by: " << join(l.reproduced_by()) << "\n";
     if (const PresetMatch* miss = nearest_miss(l))
       o << "  nearest miss: " << miss->preset << " " << share(*miss) << " channels; first "
         << describe(*miss->first_difference) << "\n";
   }
-  o << "\nsummary (layers reproduced / " << r.layers.size() << ", channels matched / "
-    << r.channels << "):\n";
+  o << "\nsummary (layers reproduced / " << r.layers.size() << ", channels matched / " << r.channels
+    << "):\n";
   for (const PresetSummary& s : r.summary)
     o << "  " << std::left << std::setw(24) << s.preset << std::right << std::setw(6)
       << s.layers_reproduced << std::setw(10) << s.channels_matched << "\n";
@@ -120,9 +122,8 @@ std::string to_text(const IdentifyReport& r) {
 std::string to_markdown(const IdentifyReport& r) {
   std::ostringstream o;
   o << "# quantcheck identify: `" << r.path << "`\n\n"
-    << r.layers.size() << " quantized layers, " << r.float_layers << " float layers, "
-    << r.channels << " channels. Reproduced by: **"
-    << join(r.reproduced_by_all(), "no preset") << "**.\n\n"
+    << r.layers.size() << " quantized layers, " << r.float_layers << " float layers, " << r.channels
+    << " channels. Reproduced by: **" << join(r.reproduced_by_all(), "no preset") << "**.\n\n"
     << "| preset | layers reproduced | channels matched |\n|---|---:|---:|\n";
   for (const PresetSummary& s : r.summary)
     o << "| " << s.preset << " | " << s.layers_reproduced << "/" << r.layers.size() << " | "
