@@ -9,7 +9,9 @@
 #include "model_test_support.hpp"
 #include "quantcheck/error.hpp"
 #include "quantcheck/model/identify.hpp"
+#include "quantcheck/model/rewrite.hpp"
 #include "quantcheck/model/synthetic.hpp"
+#include "quantcheck/model/tensor_data.hpp"
 #include "quantcheck/model/twin.hpp"
 #include "quantcheck/presets.hpp"
 
@@ -77,6 +79,50 @@ TEST(Identify, OtherPresetsAreToldApartWithTheirFirstDifference) {
     }
     if (p.preset == "luci-uint8") EXPECT_NE(p.not_applicable.find("uint8"), std::string::npos);
   }
+}
+
+// A stored value the preset's rule cannot give (through rewrite_model). Any
+// integer dequantizes and re-quantizes to itself, so what identify can see is
+// a broken rule: a largest |q| of 126 (the scale should then be 126/127 of
+// the stored one), or a bias scale other than s_in * s_w.
+std::string with_edit(const std::string& path, bool bias) {
+  const auto m = ModelFile::open(path);
+  const Layer l = find_layers(m)[0];
+  ModelEdits e;
+  if (bias) {
+    Quantization q = quantization_of(m.tensor(0, l.bias->data_tensor));
+    q.scale[2] *= 2;
+    e.tensors[{0u, l.bias->data_tensor}].quantization = q;
+  } else {
+    const auto ints = read_integers(m, m.tensor(0, l.filter.data_tensor));
+    std::vector<std::int8_t> v(ints.begin(), ints.end());
+    EXPECT_EQ(v[10], 127);  // channel 2's largest, 0.9
+    v[10] = 126;
+    e.tensors[{0u, l.filter.data_tensor}].data = to_bytes(v);
+  }
+  return write_temp(bias ? "id_edit_b.tflite" : "id_edit_w.tflite",
+                    rewrite_model(m, e, Format::tflite));
+}
+
+TEST(Identify, ABrokenRuleIsTheFirstDifference) {
+  const std::string q = quantized_by("tflite-converter-int8");
+  const std::vector<Policy> only{find_preset("tflite-converter-int8")};
+  ASSERT_EQ(identify_model(ModelFile::open(q), only).summary[0].layers_reproduced, 2);
+  IdentifyReport r = identify_model(ModelFile::open(with_edit(q, false)), only);
+  EXPECT_EQ(r.summary[0].layers_reproduced, 1);
+  EXPECT_EQ(r.summary[0].channels_matched, 5);
+  ASSERT_TRUE(r.layers[0].presets[0].first_difference);
+  const IdentifyDifference w = *r.layers[0].presets[0].first_difference;
+  EXPECT_EQ(w.what, "weight_scale");
+  EXPECT_EQ(w.channel, 2);
+  EXPECT_EQ(w.recomputed, double(float(float(126 * float(w.stored)) / 127.0f)));
+  r = identify_model(ModelFile::open(with_edit(q, true)), only);
+  EXPECT_EQ(r.summary[0].layers_reproduced, 1);
+  ASSERT_TRUE(r.layers[0].presets[0].first_difference);
+  const IdentifyDifference b = *r.layers[0].presets[0].first_difference;
+  EXPECT_EQ(b.what, "bias_scale");
+  EXPECT_EQ(b.channel, 2);
+  EXPECT_EQ(b.stored, 2 * b.recomputed);
 }
 
 TEST(Identify, FloatModelIsBadInput) {
