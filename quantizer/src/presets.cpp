@@ -142,6 +142,26 @@ Policy tflite(const std::string& name, const std::string& origin, BiasType bias,
   return p;
 }
 
+// The TensorFlow Lite converter's own post-training quantizer (docs/policies.md,
+// "The TFLite converter"): tools/optimize's int8 arithmetic and bias guard,
+// plus the weight-scale floor 1e-6 that dead channels carry in the real
+// converter outputs (../shared/models/tf2_mobilenet_v2_1.0_224_ptq.tflite,
+// reproduced layer for layer by `quantcheck identify`).
+Policy tflite_converter(const std::string& name, const std::string& origin, BiasType bias,
+                        std::int64_t activation_abs_max) {
+  Policy p = tflite(name, origin, bias, activation_abs_max);
+  p.scale_floor = 1e-6f;
+  // The MLIR quantizer's weights: scales_inv = 1.0 / s, then round(x * inv) in
+  // float32 (QuantizeLegacy -> SymmetricPerChannelQuantizeValues).
+  p.weight_arithmetic = WeightArithmetic::float32_inverse;
+  // Declared as tflite-int8's (bias_sign_preserved). No valid_scales: the
+  // floor holds s_w, not s_b = s_in * s_w (s_in = 1e-35 makes it subnormal).
+  // No weight_error_bound: the float32 inverse rounds values just below a tie
+  // up, as in luci. No no_bias_saturation: where s_in * 1e-6 underflows to 0
+  // the bias is lost.
+  return p;
+}
+
 // ONNX Runtime quantization tool [3]: the range rmax - rmin in float32, the
 // scale in float64 (scale < FLT_MIN becomes 1 with zp 0, the zero point from
 // the float64 scale), weights divided in float32, numpy rounding (half to
@@ -304,6 +324,14 @@ std::vector<Policy> make_presets() {
       tflite("tflite-int16x8",
              "TensorFlow Lite 16x8: int16 activations, int8 weights, int64 bias, int32 guard",
              BiasType::int64, 32768),
+      tflite_converter("tflite-converter-int8",
+                       "TensorFlow Lite converter post-training int8: tools/optimize arithmetic, "
+                       "weight scale floor 1e-6",
+                       BiasType::int32, 255),
+      tflite_converter("tflite-converter-16x8",
+                       "TensorFlow Lite converter 16x8: int16 activations, int8 weights, int64 "
+                       "bias, weight scale floor 1e-6",
+                       BiasType::int64, 32768),
       onnxruntime(WeightType::int8),
       onnxruntime(WeightType::uint8),
       pytorch(WeightType::int8),

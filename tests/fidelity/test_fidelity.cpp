@@ -157,6 +157,26 @@ const std::vector<Golden>& tflite_table() {
   return t;
 }
 
+// The TFLite converter presets: the 1e-6 floor (the #6970 channel of the real
+// PTQ model), both guard branches above the floor, a tie, a bias scale at
+// the least subnormal (inf inverse, 0 * inf = NaN) and one that underflows.
+const std::vector<Golden>& tflite_converter_table() {
+  static const std::vector<Golden> t = {
+      {"typical", {{{-0.5f, 1.27f}, {0.3f, -0.2f}}, {0.1f, -0.1f}, 0.01f}},
+      {"weight ties (away from zero)", one({-127.0f / 4, 2.5f / 4, -6.5f / 4}, {0.0f}, 0.01f)},
+      {"floor 1e-6: the #6970 channel",
+       {{{1.6357763e-19f, -8.2e-20f}, {0.5f, -0.25f}}, {-1.2156529426574707f, 0.1f},
+        0.007843137718737125f}},
+      {"floor 1e-6 just below it", one({1.2699999e-4f, -5e-5f}, {0.0f}, 0.01f)},
+      {"zero channel", {{{0.0f, 0.0f}, {1.0f, -1.0f}}, {0.0f, 0.0f}, 0.01f}},
+      {"per-channel guard fires", {{{-1e-6f, 1e-6f}, {1.0f, 0.5f}}, {30.0f, 0.0f}, 0.01f}},
+      {"per-layer guard fires", one({-1e-6f, 1e-6f}, {30.0f}, 0.01f)},
+      {"bias scale the least subnormal", {{{0.0f}, {1.0f}}, {0.0f, 0.0f}, 1.5e-39f}},
+      {"bias scale underflows", one({1.0f}, {1.0f}, 1e-40f)},
+  };
+  return t;
+}
+
 const std::vector<Golden>& onnxruntime_table() {
   static const std::vector<Golden> t = {
       {"issue B: float32 range", one({-0.01f, 0.003f}, {0.001f}, 0.5f)},
@@ -227,6 +247,14 @@ const std::vector<Family>& families() {
          {"zero range", "infinite inverse", "weight tie", "per-channel guard fires",
           "per-layer guard fires", "per-layer guard holds where per-channel would fire",
           "bias NaN"}}}},
+      {{"tflite-converter-int8", "tflite-converter-16x8"},
+       &tflite_converter_table(),
+       {{"tflite-converter-int8",
+         {"floor 1e-6", "weight tie", "per-channel guard fires", "per-layer guard fires",
+          "bias NaN", "bias scale underflows to 0"}},
+        {"tflite-converter-16x8",
+         {"floor 1e-6", "weight tie", "per-channel guard fires", "per-layer guard fires",
+          "bias NaN", "bias scale underflows to 0"}}}},
       {{"onnxruntime-int8", "onnxruntime-uint8"},
        &onnxruntime_table(),
        {{"onnxruntime-int8",

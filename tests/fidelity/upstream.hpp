@@ -380,6 +380,80 @@ inline Upstream pytorch(const Filter& f, bool int8) {
   return u;
 }
 
+// ---- The TensorFlow Lite converter as the real PTQ models show it
+// (docs/policies.md, "The TensorFlow Lite converter"): tools/optimize's
+// scales and guard with every weight scale at least 1e-6, weights by the
+// legacy MLIR path's scales_inv = 1.0 / s (QuantizeLegacy ->
+// SymmetricPerChannelQuantizeValues), biases by SymmetricBiasQuantize ----
+inline Upstream tflite_converter(const Filter& f, bool int64_bias) {
+  using namespace detail;
+  Upstream u;
+  const int32_t kScale = std::numeric_limits<int32_t>::max();
+  const std::size_t channels = f.rows.size();
+  std::vector<float> scales(channels);
+  for (std::size_t c = 0; c < channels; ++c) {
+    const float half = std::max(std::abs(min_of(f.rows[c])), std::abs(max_of(f.rows[c])));
+    scales[c] = half / 127;
+    if (scales[c] < 1e-6f) {
+      u.paths.insert("floor 1e-6");
+      scales[c] = 1e-6f;
+    }
+  }
+  if (!f.bias.empty()) {
+    if (channels > 1) {
+      for (std::size_t c = 0; c < channels; ++c)
+        if (std::abs(f.bias[c]) >= 0.5 * f.s_in * scales[c] * kScale) {
+          u.paths.insert("per-channel guard fires");
+          scales[c] =
+              static_cast<float>(2.0 * std::abs(f.bias[c]) / kScale * (127 / f.s_in)) / 127.0f;
+        }
+    } else {
+      const auto mm = std::minmax_element(f.bias.begin(), f.bias.end());
+      const float bias_half_range = std::max(std::abs(*mm.first), std::abs(*mm.second));
+      if (bias_half_range / kScale >= 0.5 * f.s_in * scales[0]) {
+        u.paths.insert("per-layer guard fires");
+        scales[0] =
+            static_cast<float>(2.0 * bias_half_range / kScale * (127 / f.s_in)) / 127.0f;
+      }
+    }
+  }
+  for (std::size_t c = 0; c < channels; ++c) {
+    const float scale = scales[c];
+    const float inv = scale == 0 ? std::numeric_limits<float>::infinity()
+                                 : static_cast<float>(1.0 / static_cast<double>(scale));
+    u.scale.push_back(scale);
+    u.zero_point.push_back(0);
+    for (float x : f.rows[c]) {
+      const float v = x * inv;
+      if (is_tie(std::fabs(v))) u.paths.insert("weight tie");
+      const std::int32_t q32 = x86_int32(std::round(v));
+      const auto q8 = static_cast<std::int8_t>(static_cast<std::uint32_t>(q32) & 0xffu);
+      u.q.push_back(std::min<std::int8_t>(127, std::max<std::int8_t>(-127, q8)));
+    }
+  }
+  const std::int64_t kMax = int64_bias ? std::numeric_limits<std::int64_t>::max() : kScale;
+  for (std::size_t c = 0; c < f.bias.size(); ++c) {
+    const float s_b = f.s_in * u.scale[c];
+    const float inv = s_b == 0 ? 0.0f : static_cast<float>(1.0 / static_cast<double>(s_b));
+    const float r = std::round(f.bias[c] * inv);
+    std::int64_t v;  // SafeCast<BiasType>: NaN -> 0, saturate; then the symmetric clamp
+    if (std::isnan(r)) {
+      u.paths.insert("bias NaN");
+      v = 0;
+    } else if (r >= static_cast<float>(kMax)) {
+      v = kMax;
+    } else if (r <= -static_cast<float>(kMax)) {
+      v = -kMax;
+    } else {
+      v = static_cast<std::int64_t>(r);
+    }
+    if (s_b == 0) u.paths.insert("bias scale underflows to 0");
+    u.bias_scale.push_back(s_b);
+    u.bias_q.push_back(v);
+  }
+  return u;
+}
+
 // The model of a preset by name (every peer preset; not the reference ones).
 inline Upstream upstream(const std::string& preset, const Filter& f) {
   if (preset == "luci-uint8") return luci_uint8(f);
@@ -390,6 +464,8 @@ inline Upstream upstream(const std::string& preset, const Filter& f) {
   if (preset == "luci-int16") return luci_int16(f, LuciEra::current);
   if (preset == "tflite-int8") return tflite(f, false);
   if (preset == "tflite-int16x8") return tflite(f, true);
+  if (preset == "tflite-converter-int8") return tflite_converter(f, false);
+  if (preset == "tflite-converter-16x8") return tflite_converter(f, true);
   if (preset == "onnxruntime-int8") return onnxruntime(f, true);
   if (preset == "onnxruntime-uint8") return onnxruntime(f, false);
   if (preset == "pytorch-int8-symmetric") return pytorch(f, true);
@@ -401,7 +477,8 @@ inline const std::vector<std::string>& peer_presets() {
   static const std::vector<std::string> names = {
       "luci-uint8",       "luci-int16-2021",   "luci-int16-6971",
       "luci-int16-7017",  "luci-int16-7063",   "luci-int16",
-      "tflite-int8",      "tflite-int16x8",    "onnxruntime-int8",
+      "tflite-int8",      "tflite-int16x8",    "tflite-converter-int8",
+      "tflite-converter-16x8", "onnxruntime-int8",
       "onnxruntime-uint8", "pytorch-int8-symmetric", "pytorch-uint8-affine"};
   return names;
 }

@@ -29,6 +29,8 @@ const std::map<std::string, Doc> kRounding = {
     {"luci-int16", Doc::half_away},
     {"tflite-int8", Doc::half_away},
     {"tflite-int16x8", Doc::half_away},
+    {"tflite-converter-int8", Doc::half_away},
+    {"tflite-converter-16x8", Doc::half_away},
     {"onnxruntime-int8", Doc::half_even},
     {"onnxruntime-uint8", Doc::half_even},
     {"pytorch-int8-symmetric", Doc::half_even},
