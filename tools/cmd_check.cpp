@@ -13,6 +13,9 @@
 #include "quantcheck/model/check.hpp"
 #include "quantcheck/model/report.hpp"
 #include "quantcheck/presets.hpp"
+#ifdef QUANTCHECK_HAVE_ONNX
+#include "quantcheck/onnx/check.hpp"
+#endif
 
 namespace quantcheck::cli {
 namespace {
@@ -45,8 +48,8 @@ void add_check_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "check",
       "Quantize every conv/depthwise/fully-connected layer of a float .tflite/.circle "
-      "model under each policy; report per layer and channel");
-  cmd->add_option("model", opt->model, "TFLite (TFL3) or circle (CIR0) model file")->required();
+      "(or .onnx) model under each policy; report per layer and channel");
+  cmd->add_option("model", opt->model, "TFLite (TFL3), circle (CIR0) or ONNX model file")->required();
   cmd->add_option("--policy,-p", opt->policies, "Policy preset (repeatable; default: all)");
   auto* s = cmd->add_option("--input-scale", opt->input_scale,
                             "Input activation scale (default 1/127: [-1,1] as symmetric int8)");
@@ -69,8 +72,13 @@ void add_check_command(CLI::App& app, int& exit_code) {
         throw UsageError("--input-scale must be a finite normal positive float");
       o.input_scale = static_cast<float>(opt->input_scale);
     }
-    const auto file = model::ModelFile::open(opt->model);
-    const model::CheckReport report = model::check_model(file, o);
+    const model::CheckReport report = [&] {
+#ifdef QUANTCHECK_HAVE_ONNX
+      if (onnx::OnnxFile::looks_like_onnx(opt->model))
+        return onnx::check_model(onnx::OnnxFile::open(opt->model), o);
+#endif
+      return model::check_model(model::ModelFile::open(opt->model), o);
+    }();
     if (opt->json)
       std::cout << model::to_json(report).dump(1) << "\n";
     else if (opt->markdown)

@@ -6,6 +6,9 @@
 #include "commands.hpp"
 #include "quantcheck/model/report.hpp"
 #include "quantcheck/model/verify.hpp"
+#ifdef QUANTCHECK_HAVE_ONNX
+#include "quantcheck/onnx/check.hpp"
+#endif
 
 namespace quantcheck::cli {
 namespace {
@@ -18,9 +21,9 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "verify",
-      "Audit an already-quantized .tflite/.circle model: scales, zero points, bias "
+      "Audit an already-quantized .tflite/.circle/.onnx model: scales, zero points, bias "
       "scales, saturation suspects, dead channels, headroom");
-  cmd->add_option("model", opt->model, "Quantized TFLite (TFL3) or circle (CIR0) model")
+  cmd->add_option("model", opt->model, "Quantized TFLite (TFL3), circle (CIR0) or ONNX (QDQ/QOperator) model")
       ->required();
   cmd->add_option("--float", opt->float_model,
                   "The float model it came from: weight and bias errors per layer");
@@ -28,10 +31,20 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   auto* m = cmd->add_flag("--markdown", opt->markdown, "Markdown report");
   j->excludes(m);
   cmd->callback([opt, &exit_code] {
-    const auto q = model::ModelFile::open(opt->model);
-    std::optional<model::ModelFile> f;
-    if (!opt->float_model.empty()) f.emplace(model::ModelFile::open(opt->float_model));
-    const model::VerifyReport report = model::verify_model(q, f ? &*f : nullptr);
+    const model::VerifyReport report = [&] {
+#ifdef QUANTCHECK_HAVE_ONNX
+      if (onnx::OnnxFile::looks_like_onnx(opt->model)) {
+        const auto q = onnx::OnnxFile::open(opt->model);
+        std::optional<onnx::OnnxFile> f;
+        if (!opt->float_model.empty()) f.emplace(onnx::OnnxFile::open(opt->float_model));
+        return onnx::verify_model(q, f ? &*f : nullptr);
+      }
+#endif
+      const auto q = model::ModelFile::open(opt->model);
+      std::optional<model::ModelFile> f;
+      if (!opt->float_model.empty()) f.emplace(model::ModelFile::open(opt->float_model));
+      return model::verify_model(q, f ? &*f : nullptr);
+    }();
     if (opt->json)
       std::cout << model::to_json(report).dump(1) << "\n";
     else if (opt->markdown)

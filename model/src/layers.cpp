@@ -17,6 +17,8 @@ std::string builtin_name(OpKind kind) {
   return "?";
 }
 
+std::string op_name(const Layer& l) { return l.op_name.empty() ? builtin_name(l.kind) : l.op_name; }
+
 namespace {
 
 std::optional<OpKind> layer_kind(std::int32_t code) {

@@ -12,8 +12,12 @@
 
 namespace quantcheck::model {
 
-std::string to_string(Format f) { return f == Format::tflite ? "tflite" : "circle"; }
-const char* identifier(Format f) { return f == Format::tflite ? "TFL3" : "CIR0"; }
+std::string to_string(Format f) {
+  return f == Format::tflite ? "tflite" : f == Format::circle ? "circle" : "onnx";
+}
+const char* identifier(Format f) {
+  return f == Format::tflite ? "TFL3" : f == Format::circle ? "CIR0" : "ONNX";
+}
 
 namespace {
 

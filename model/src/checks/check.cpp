@@ -122,9 +122,21 @@ bool CheckReport::broken() const {
 }
 
 CheckReport check_model(const ModelFile& m, const CheckOptions& options) {
+  return check_layers(
+      m.path(), m.format(), find_layers(m),
+      [&m](const Layer& layer, Case& c) {
+        c.weight_shape = layer.filter_shape;
+        c.weights = filter_values(m, layer);
+        c.bias = bias_values(m, layer);
+      },
+      options);
+}
+
+CheckReport check_layers(const std::string& path, Format format, const std::vector<Layer>& layers,
+                         const LoadLayer& load, const CheckOptions& options) {
   CheckReport report;
-  report.path = m.path();
-  report.format = m.format();
+  report.path = path;
+  report.format = format;
   report.input_scale = options.input_scale;
   for (const Policy& p : options.policies) {
     PolicySummary s;
@@ -133,21 +145,19 @@ CheckReport check_model(const ModelFile& m, const CheckOptions& options) {
   }
 
   Result scratch;
-  for (const Layer& layer : find_layers(m)) {
+  for (const Layer& layer : layers) {
     Case c;
+    load(layer, c);
     c.op = layer.kind;
     c.input_scale = options.input_scale;
-    c.weight_shape = layer.filter_shape;
-    c.weights = filter_values(m, layer);
-    c.bias = bias_values(m, layer);
     LayerCheck lc;
     lc.layer = layer;
     Layout l;
     try {
       l = validate(c);
     } catch (const InputError& e) {
-      m.fail("layer '" + layer.name + "' (operator " + std::to_string(layer.op_index) +
-             "): " + e.what());
+      throw ModelError(path + ": layer '" + layer.name + "' (operator " +
+                       std::to_string(layer.op_index) + "): " + e.what());
     }
     const auto max_abs = channel_max_abs(c, l);
     lc.channels = l.channels;

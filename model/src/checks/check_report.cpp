@@ -63,7 +63,7 @@ nlohmann::json to_json(const CheckReport& r) {
   for (const LayerCheck& lc : r.layers) {
     nlohmann::json lj{{"subgraph", lc.layer.subgraph},
                       {"operator", lc.layer.op_index},
-                      {"op", builtin_name(lc.layer.kind)},
+                      {"op", op_name(lc.layer)},
                       {"name", lc.layer.name},
                       {"filter_shape", shape_json(lc.layer.filter_shape)},
                       {"weights_through_dequantize", lc.layer.filter.dequantize_op >= 0},
@@ -150,7 +150,7 @@ std::string to_text(const CheckReport& r) {
         }
         ++lines;
         if (!header) {
-          o << "\nlayer " << lc.layer.op_index << " " << builtin_name(lc.layer.kind) << " "
+          o << "\nlayer " << lc.layer.op_index << " " << op_name(lc.layer) << " "
             << lc.layer.name << ": " << lc.channels << " channels, " << lc.zero_channels
             << " zero, " << lc.tiny_channels << " tiny\n";
           header = true;

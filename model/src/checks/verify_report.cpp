@@ -37,7 +37,7 @@ nlohmann::json to_json(const VerifyReport& r) {
   for (const VerifyLayer& v : r.layers) {
     nlohmann::json lj{{"subgraph", v.layer.subgraph},
                       {"operator", v.layer.op_index},
-                      {"op", builtin_name(v.layer.kind)},
+                      {"op", op_name(v.layer)},
                       {"name", v.layer.name},
                       {"filter_shape", v.layer.filter_shape},
                       {"quantized", v.quantized},
@@ -84,7 +84,7 @@ std::string to_text(const VerifyReport& r) {
     << "  name\n";
   for (const VerifyLayer& v : r.layers) {
     o << std::left << std::setw(6) << v.layer.op_index << std::setw(18)
-      << builtin_name(v.layer.kind) << std::setw(7) << (v.quantized ? v.weight_type : "float")
+      << op_name(v.layer) << std::setw(7) << (v.quantized ? v.weight_type : "float")
       << std::right << std::setw(9) << v.channels << std::setw(6)
       << static_cast<std::int64_t>(v.dead.size()) << std::setw(6) << v.zero_channels
       << std::setw(13) << v.max_abs_bias << std::setw(13) << g(v.min_weight_scale, 4)
@@ -117,7 +117,7 @@ std::string to_markdown(const VerifyReport& r) {
        "weight error | bias error | name |\n"
     << "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (const VerifyLayer& v : r.layers)
-    o << "| " << v.layer.op_index << " | " << builtin_name(v.layer.kind) << " | "
+    o << "| " << v.layer.op_index << " | " << op_name(v.layer) << " | "
       << (v.quantized ? v.weight_type : "float") << " | " << v.channels << " | " << v.dead.size()
       << " | " << v.zero_channels << " | " << v.max_abs_bias << " | " << g(v.min_weight_scale, 4)
       << " | " << g(v.headroom, 4) << " | " << (v.max_weight_error ? g(*v.max_weight_error, 3) : "")

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,14 @@ struct CheckReport {
 // Throws ModelError for a bad file, InputError (naming the layer) for weights
 // the quantizer rejects (NaN, Inf).
 CheckReport check_model(const ModelFile& m, const CheckOptions& options);
+
+// The same for layers any reader found (ONNX uses it): `load` fills a layer's
+// case (weight_shape, weights, bias, channel_axis; op and input_scale are set
+// here), one layer at a time. Throws InputError "<path>: layer ..." for a case
+// the quantizer rejects.
+using LoadLayer = std::function<void(const Layer&, Case&)>;
+CheckReport check_layers(const std::string& path, Format format, const std::vector<Layer>& layers,
+                         const LoadLayer& load, const CheckOptions& options);
 
 // The smallest input scale in [2^-40, 2^40] at which channel `channel` of the
 // case's bias fits the policy's bias type (kLeastInputScale: all of them,

@@ -39,6 +39,7 @@ struct Layer {
   std::optional<Operand> bias;
   std::vector<std::int64_t> filter_shape;
   int channel_axis = 0;  // 0 (CONV_2D, FULLY_CONNECTED) or 3 (DEPTHWISE_CONV_2D)
+  std::string op_name;   // set by other readers (ONNX "Conv", "Gemm", ...); empty: builtin_name
 };
 
 // Every CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED op whose filter is a
@@ -48,6 +49,8 @@ std::vector<Layer> find_layers(const ModelFile& m);
 
 // "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED".
 std::string builtin_name(OpKind kind);
+// The layer's operator as its file names it: op_name, else builtin_name(kind).
+std::string op_name(const Layer& l);
 
 // The float values of a layer's filter and bias (empty bias when absent).
 std::vector<float> filter_values(const ModelFile& m, const Layer& l);

@@ -23,10 +23,12 @@ class ModelError : public InputError {
   using InputError::InputError;
 };
 
-enum class Format { tflite, circle };
+// onnx: an ONNX ModelProto, read by quantcheck::onnx (onnx/), whose reports
+// share these forms.
+enum class Format { tflite, circle, onnx };
 
-std::string to_string(Format f);   // "tflite", "circle"
-const char* identifier(Format f);  // "TFL3", "CIR0"
+std::string to_string(Format f);   // "tflite", "circle", "onnx"
+const char* identifier(Format f);  // "TFL3", "CIR0", "ONNX"
 
 // A read-only private mapping of a whole file; throws ModelError (empty file,
 // directory, unreadable) naming the path.
