@@ -39,6 +39,24 @@ double channel_range(const Contract& k, const Case& c, const Placement& pl, std:
   return k.scheme == Scheme::symmetric ? std::max(-lo, hi) : hi - lo;
 }
 
+// A one-channel case with its channel twice (shape[axis] = 2, the bias
+// twice). The channel is compared there rather than alone: a quantizer may
+// rightly treat a one-channel filter as per-layer (TFLite's
+// AdjustWeightsForBiasScale takes its per-layer test then), which is not one
+// channel moving another's grid.
+Case beside_its_copy(const Case& one) {
+  const Placement pl = placement_of(one);
+  Case two = one;
+  two.weight_shape[static_cast<std::size_t>(pl.axis)] = 2;
+  two.weights.clear();
+  for (std::size_t base = 0; base < one.weights.size(); base += static_cast<std::size_t>(pl.inner))
+    for (int copy = 0; copy < 2; ++copy)
+      two.weights.insert(two.weights.end(), one.weights.begin() + static_cast<std::ptrdiff_t>(base),
+                         one.weights.begin() + static_cast<std::ptrdiff_t>(base) + pl.inner);
+  if (!one.bias.empty()) two.bias = {one.bias[0], one.bias[0]};
+  return two;
+}
+
 }  // namespace
 
 Verdict channel_independent(const QuantizerUnderTest& q, const Case& c) {
@@ -50,19 +68,19 @@ Verdict channel_independent(const QuantizerUnderTest& q, const Case& c) {
   const Placement pl = placement_of(c);
   if (pl.channels < 2) return Verdict::ok();
   for (std::int64_t ch = 0; ch < pl.channels; ++ch) {
-    const Case one = single_channel(c, ch);
+    const Case one = beside_its_copy(single_channel(c, ch));
     Run alone = run(q, one, k);
     if (alone.stop) {
       if (alone.stop->kind == Verdict::Kind::rejected)
         return Verdict::fail(channel_prefix(ch) +
                              "accepted with the other channels but rejected "
-                             "alone: " +
+                             "beside a copy of itself: " +
                              alone.stop->message);
       return *alone.stop;
     }
     const ChannelParams& a = params_of(r, ch);
     const ChannelParams& b = alone.result.weights.channels[0];
-    const std::string pre = channel_prefix(ch) + "quantized alone, ";
+    const std::string pre = channel_prefix(ch) + "quantized beside a copy of itself, ";
     if (!same_bits(a.scale, b.scale) || a.zero_point != b.zero_point)
       return Verdict::fail(pre + "its scale/zero point is " + exact(b.scale) + "/" +
                            std::to_string(b.zero_point) + " instead of " + exact(a.scale) + "/" +
