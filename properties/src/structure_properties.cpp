@@ -86,11 +86,14 @@ Verdict channel_independent(const QuantizerUnderTest& q, const Case& c) {
                            std::to_string(b.zero_point) + " instead of " + exact(a.scale) + "/" +
                            std::to_string(a.zero_point));
     std::size_t j = 0;
+    const auto inner = static_cast<std::size_t>(pl.inner);
     for (std::size_t i = 0; i < c.weights.size(); ++i) {
       if (pl.channel_of(static_cast<std::int64_t>(i)) != ch) continue;
-      if (r.weights.q[i] != alone.result.weights.q[j])
+      // Element j of channel 0 in the pair: run j / inner, each run followed by its copy.
+      const std::size_t at = (j / inner) * 2 * inner + j % inner;
+      if (r.weights.q[i] != alone.result.weights.q[at])
         return Verdict::fail(pre + "weights[" + std::to_string(i) +
-                             "] gives q = " + std::to_string(alone.result.weights.q[j]) +
+                             "] gives q = " + std::to_string(alone.result.weights.q[at]) +
                              " instead of " + std::to_string(r.weights.q[i]));
       ++j;
     }
