@@ -46,8 +46,9 @@ const std::vector<Property>& properties() {
        PropertyInput::finite, &check::weight_monotone},
       {"channel_independent", "all",
        "For a per-channel quantizer, a channel's scale, zero point, integers, bias scale and bias "
-       "are the same whether it is quantized with the other channels or alone (same input scale, "
-       "its own bias). One channel's values must never move another channel's grid.",
+       "are the same whether it is quantized with the other channels or beside a copy of itself "
+       "(same input scale, its own bias; not alone: TFLite rightly treats a one-channel filter as "
+       "per-layer). One channel's values must never move another channel's grid.",
        PropertyInput::finite, &check::channel_independent},
       {"power_of_two_rescaling", "all",
        "Multiplying one channel's weights by 2^k (k = 1, -3, 9; biases set to 0) multiplies its "

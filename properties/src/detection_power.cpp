@@ -97,12 +97,12 @@ std::optional<std::string> shows_subnormal_bias_scale(const Case& c, const Resul
   return "no bias scale below FLT_MIN";
 }
 
-// ONE #7017 at a huge input scale (above 2^76, where 1e-15 / s_in is below
+// ONE #7017 at a huge input scale (2^76 and above, where 1e-15 / s_in nears
 // FLT_MIN): a subnormal weight scale that meets the 1e-15 bias-scale floor,
 // or (what shrinking toward magnitude-1 weights reaches first) a bias scale
 // s_in * s_w that overflows to inf.
 std::optional<std::string> shows_7017_huge_input_scale(const Case& c, const Result& r) {
-  if (!(c.input_scale > 0x1p76f)) return "input scale not above 2^76";
+  if (!(c.input_scale >= 0x1p76f)) return "input scale below 2^76";
   for (std::size_t g = 0; g < r.weights.channels.size(); ++g) {
     const float s = r.weights.channels[g].scale;
     if (s < FLT_MIN && c.input_scale * s >= 1e-15f) return std::nullopt;
@@ -141,7 +141,7 @@ const std::vector<KnownHazard>& known_hazards() {
        "normal weight scales (eps floor) with a bias scale s_in * s_w below FLT_MIN",
        &shows_subnormal_bias_scale},
       {"one-7017-huge-input-scale", "luci-int16-7017", "scales_valid",
-       "at s_in > 2^76, a subnormal weight scale meeting s_in * s_w >= 1e-15 or an infinite "
+       "at s_in >= 2^76, a subnormal weight scale meeting s_in * s_w >= 1e-15 or an infinite "
        "bias scale",
        &shows_7017_huge_input_scale},
       {"tflite-bias-scale-zero-bias-lost", "tflite-int8", "bias_no_saturation",

@@ -236,10 +236,10 @@ std::vector<float> channel_values(ChannelKind kind, float m, std::int64_t k) {
 // A bias for a channel of magnitude m at input scale s_in: typical (1e-3 to
 // 10), zero, placed relative to the bias scale s_in * m / d at 2^-2 to 2^70
 // (2^31 and 2^63 are where int32 and int64 end), any float, or tiny
-// (subnormal to 2^-100, likelier for a dead channel).
+// (subnormal to 2^-112, likelier for a dead channel).
 float bias_value(ChannelKind kind, float m, float s_in) {
   const bool dead = kind == ChannelKind::all_zero;
-  const int form = *pick(dead ? std::vector<int>{2, 6, 2, 1, 3} : std::vector<int>{3, 2, 5, 2, 1});
+  const int form = *pick(dead ? std::vector<int>{2, 5, 2, 1, 6} : std::vector<int>{3, 2, 5, 2, 1});
   const bool negative = *pick({1, 1}) == 1;
   float b = 0.0f;
   switch (form) {
@@ -255,9 +255,9 @@ float bias_value(ChannelKind kind, float m, float s_in) {
       break;
     }
     case 3: b = std::fabs(*adversarial_float(false)); break;
-    // Subnormal to 2^-100: TFLite's guard widens a dead channel to 2|b| / 2^31,
+    // Subnormal to 2^-112: TFLite's guard widens a dead channel to 2|b| / 2^31,
     // and s_in * s_w then rounds to 0 (AFL++: b = 4.3e-39).
-    case 4: b = *binade_float(-149, -100, false); break;
+    case 4: b = *binade_float(-149, -112, false); break;
   }
   return negative ? -b : b;
 }
@@ -278,7 +278,7 @@ rc::Gen<ChannelSpec> channel_spec(std::int64_t k, float s_in) {
         ChannelKind::mixed,    ChannelKind::one_sided_pos,   ChannelKind::one_sided_neg,
         ChannelKind::constant, ChannelKind::mixed_magnitude, ChannelKind::all_zero,
         ChannelKind::tiny};
-    const ChannelKind kind = kinds[*pick({30, 8, 8, 8, 12, 12, 22})];
+    const ChannelKind kind = kinds[*pick({30, 8, 8, 8, 12, 16, 22})];
     const float m = kind == ChannelKind::all_zero ? 0.0f : channel_magnitude(kind);
     ChannelSpec spec;
     spec.values = channel_values(kind, m, k);

@@ -39,6 +39,24 @@ double channel_range(const Contract& k, const Case& c, const Placement& pl, std:
   return k.scheme == Scheme::symmetric ? std::max(-lo, hi) : hi - lo;
 }
 
+// A one-channel case with its channel twice (shape[axis] = 2, the bias
+// twice). The channel is compared there rather than alone: a quantizer may
+// rightly treat a one-channel filter as per-layer (TFLite's
+// AdjustWeightsForBiasScale takes its per-layer test then), which is not one
+// channel moving another's grid.
+Case beside_its_copy(const Case& one) {
+  const Placement pl = placement_of(one);
+  Case two = one;
+  two.weight_shape[static_cast<std::size_t>(pl.axis)] = 2;
+  two.weights.clear();
+  for (std::size_t base = 0; base < one.weights.size(); base += static_cast<std::size_t>(pl.inner))
+    for (int copy = 0; copy < 2; ++copy)
+      two.weights.insert(two.weights.end(), one.weights.begin() + static_cast<std::ptrdiff_t>(base),
+                         one.weights.begin() + static_cast<std::ptrdiff_t>(base) + pl.inner);
+  if (!one.bias.empty()) two.bias = {one.bias[0], one.bias[0]};
+  return two;
+}
+
 }  // namespace
 
 Verdict channel_independent(const QuantizerUnderTest& q, const Case& c) {
@@ -50,29 +68,32 @@ Verdict channel_independent(const QuantizerUnderTest& q, const Case& c) {
   const Placement pl = placement_of(c);
   if (pl.channels < 2) return Verdict::ok();
   for (std::int64_t ch = 0; ch < pl.channels; ++ch) {
-    const Case one = single_channel(c, ch);
+    const Case one = beside_its_copy(single_channel(c, ch));
     Run alone = run(q, one, k);
     if (alone.stop) {
       if (alone.stop->kind == Verdict::Kind::rejected)
         return Verdict::fail(channel_prefix(ch) +
                              "accepted with the other channels but rejected "
-                             "alone: " +
+                             "beside a copy of itself: " +
                              alone.stop->message);
       return *alone.stop;
     }
     const ChannelParams& a = params_of(r, ch);
     const ChannelParams& b = alone.result.weights.channels[0];
-    const std::string pre = channel_prefix(ch) + "quantized alone, ";
+    const std::string pre = channel_prefix(ch) + "quantized beside a copy of itself, ";
     if (!same_bits(a.scale, b.scale) || a.zero_point != b.zero_point)
       return Verdict::fail(pre + "its scale/zero point is " + exact(b.scale) + "/" +
                            std::to_string(b.zero_point) + " instead of " + exact(a.scale) + "/" +
                            std::to_string(a.zero_point));
     std::size_t j = 0;
+    const auto inner = static_cast<std::size_t>(pl.inner);
     for (std::size_t i = 0; i < c.weights.size(); ++i) {
       if (pl.channel_of(static_cast<std::int64_t>(i)) != ch) continue;
-      if (r.weights.q[i] != alone.result.weights.q[j])
+      // Element j of channel 0 in the pair: run j / inner, each run followed by its copy.
+      const std::size_t at = (j / inner) * 2 * inner + j % inner;
+      if (r.weights.q[i] != alone.result.weights.q[at])
         return Verdict::fail(pre + "weights[" + std::to_string(i) +
-                             "] gives q = " + std::to_string(alone.result.weights.q[j]) +
+                             "] gives q = " + std::to_string(alone.result.weights.q[at]) +
                              " instead of " + std::to_string(r.weights.q[i]));
       ++j;
     }

@@ -153,6 +153,17 @@ TEST(Identify, RealPtqModelIsTheConverters) {
     }
 }
 
+TEST(Identify, RealQatModelIsNoPresets) {
+  // Per-tensor narrow-range uint8 ([1, 255]): no per-channel preset can
+  // have made it (docs/model-checks.md explains it with measured numbers).
+  QC_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_quant.tflite");
+  const IdentifyReport r = identify_model(ModelFile::open(path), presets());
+  EXPECT_EQ(r.layers.size(), 53u);
+  EXPECT_TRUE(r.reproduced_by_all().empty());
+  for (const PresetSummary& s : r.summary) EXPECT_EQ(s.layers_reproduced, 0) << s.preset;
+  for (const IdentifyLayer& l : r.layers) EXPECT_FALSE(l.per_channel);
+}
+
 TEST(IdentifyCli, FormsAndExitCodes) {
   const std::string q = quantized_by("tflite-converter-int8");
   auto r = run_cli({"identify", q});

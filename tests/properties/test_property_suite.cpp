@@ -65,6 +65,9 @@ RC_GTEST_PROP(DeclaredGuarantees, bias_round_trip, ()) {
 RC_GTEST_PROP(DeclaredGuarantees, accumulator_headroom, ()) {
   hold_declaring_policies("accumulator_headroom");
 }
+RC_GTEST_PROP(DeclaredGuarantees, bias_never_lowers_scale, ()) {
+  hold_declaring_policies("bias_never_lowers_scale");
+}
 RC_GTEST_PROP(DeclaredGuarantees, non_finite_rejected, ()) {
   hold_declaring_policies("non_finite_rejected");
 }
