@@ -12,6 +12,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libcli11-dev nlohmann-json3-dev libhwy-dev
   clang-format afl++ zip unzip
+  dpkg-dev file                                           # cpack -G DEB (dpkg-shlibdeps), test label install
   python3-torch                                           # the real PyTorch adapter (tests label 'external')
 )
 # npm fetches the TFLite 2.9 runtime for the interop test; keep a node/npm already installed.

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Makes the .deb with cpack, checks its control data, unpacks it (dpkg -x, no
+# root needed) and runs the unpacked `quantcheck audit`, bundled adapter included.
+# usage: test_deb_package.sh BUILD_DIR WORK_DIR
+set -eu
+build=$1 work=$2
+rm -rf "$work" && mkdir -p "$work"
+(cd "$build" && cpack -G DEB -B "$work" >"$work/cpack.log") || { cat "$work/cpack.log"; exit 1; }
+deb=$(ls "$work"/quantcheck_*.deb)
+dpkg-deb -f "$deb" Package Version Depends | tee "$work/control"
+grep -q '^Depends:.*libc6' "$work/control"
+grep -q '^Depends:.*libstdc++6' "$work/control"
+grep -q '^Depends:.*nlohmann-json3-dev' "$work/control"
+dpkg -x "$deb" "$work/root"
+for f in usr/bin/quantcheck usr/lib/cmake/quantcheck/quantcheckConfig.cmake \
+         usr/include/quantcheck/model/model_generated.h usr/libexec/quantcheck/quantcheck_echo_adapter \
+         usr/share/quantcheck/adapters/pytorch/quantcheck_pytorch_adapter.py; do
+  test -e "$work/root/$f" || { echo "missing from the .deb: $f"; exit 1; }
+done
+qc="$work/root/usr/bin/quantcheck"
+"$qc" audit --policy reference --cases 20 >"$work/audit.txt"
+grep -q 'reference' "$work/audit.txt"
+# `echo` resolves to the adapter inside the unpacked package, not the build tree.
+"$qc" audit --adapter echo --policy reference --property scales_valid --cases 5 --json >"$work/echo.json" || true
+grep -q '"echo:' "$work/echo.json" || { echo "the bundled echo adapter did not run"; cat "$work/echo.json"; exit 1; }
+echo "ok: $(basename "$deb") installs and runs"
