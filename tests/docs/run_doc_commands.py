@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 COMMANDISH = re.compile(r"^\s*(\$ )?(quantcheck|cmake|ctest|bash|ci/|\./build/|build/|flatc|cpack)\b")
 KNOWN_DIRECTIVES = ("skip", "skip-line", "replace", "setup", "exit", "exit-line", "unchanged", "timeout")
@@ -235,6 +236,7 @@ def main():
                 if args.list:
                     print(f"RUN  {rel}:{b.line}: {cmd}")
                     continue
+                start = time.monotonic()
                 try:
                     p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=repo, env=env,
                                        capture_output=True, text=True, timeout=timeout)
@@ -242,11 +244,14 @@ def main():
                     problems.append(f"{rel}:{b.line}: `{cmd}` ran over {timeout} s")
                     continue
                 ran += 1
-                print(f"RUN  {rel}:{b.line}: {cmd}  -> exit {p.returncode}")
+                print(f"RUN  {rel}:{b.line}: {cmd}  -> exit {p.returncode}, "
+                      f"{time.monotonic() - start:.1f} s")
                 want = next((c for t, c in line_codes if t in shown), codes)
                 if p.returncode not in want:
                     problems.append(f"{rel}:{b.line}: `{cmd}` exited {p.returncode} "
-                                    f"(expected {sorted(want)})\n    stderr: "
+                                    f"(expected {sorted(want)})\n    stdout: "
+                                    + "\n    ".join(p.stdout.strip().split("\n")[-25:])
+                                    + "\n    stderr: "
                                     + "\n    ".join(p.stderr.strip().split("\n")[-5:]))
                 if expected is not None and not matches(expected, p.stdout.split("\n")):
                     problems.append(f"{rel}:{b.line}: `{shown}` printed\n" + p.stdout +
