@@ -33,6 +33,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
+set(CPACK_STRIP_FILES TRUE)  # the CLI and the echo adapter without their debug info
 # Runtime libraries of the binaries, computed by dpkg-shlibdeps (dpkg-dev)
 # from what they link; then what the installed CMake package needs.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

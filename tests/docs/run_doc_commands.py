@@ -146,9 +146,17 @@ def make_scratch(root, build, shared):
         if name in ("docs", "corpus", "build", ".git"):
             continue
         os.symlink(os.path.join(root, name), os.path.join(repo, name))
-    for name in ("docs", "corpus"):
-        if os.path.isdir(os.path.join(root, name)):
-            shutil.copytree(os.path.join(root, name), os.path.join(repo, name), symlinks=True)
+    shutil.copytree(os.path.join(root, "docs"), os.path.join(repo, "docs"), symlinks=True)
+    # corpus/: what `corpus add` writes is copied, the large seed corpora linked.
+    corpus = os.path.join(root, "corpus")
+    if os.path.isdir(corpus):
+        os.mkdir(os.path.join(repo, "corpus"))
+        for name in os.listdir(corpus):
+            src, dst = os.path.join(corpus, name), os.path.join(repo, "corpus", name)
+            if name in ("MANIFEST.tsv", "regression"):
+                (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, dst)
+            else:
+                os.symlink(src, dst)
     os.makedirs(os.path.join(repo, "build"))
     os.symlink(os.path.abspath(build), os.path.join(repo, "build", "default"))
     if shared and os.path.isdir(shared):
@@ -187,6 +195,9 @@ def main():
         print("\n".join(problems))
         return 1
 
+    if not any(b.tag in ("sh", "console") for b in blocks):
+        print(f"{rel}: no command blocks")
+        return 0
     top, repo = make_scratch(args.root, args.build, args.shared)
     env = dict(os.environ)
     env["PATH"] = os.path.join(os.path.abspath(args.build), "tools") + os.pathsep + env["PATH"]

@@ -11,6 +11,11 @@ dpkg-deb -f "$deb" Package Version Depends | tee "$work/control"
 grep -q '^Depends:.*libc6' "$work/control"
 grep -q '^Depends:.*libstdc++6' "$work/control"
 grep -q '^Depends:.*nlohmann-json3-dev' "$work/control"
+# apt resolves its dependencies (a simulation: nothing is installed, no root needed).
+if command -v apt-get >/dev/null 2>&1; then
+  apt-get install -s "$deb" >"$work/apt.txt" 2>&1 || { cat "$work/apt.txt"; exit 1; }
+  grep -q '^Inst quantcheck ' "$work/apt.txt" || { cat "$work/apt.txt"; exit 1; }
+fi
 dpkg -x "$deb" "$work/root"
 for f in usr/bin/quantcheck usr/lib/cmake/quantcheck/quantcheckConfig.cmake \
          usr/include/quantcheck/model/model_generated.h usr/libexec/quantcheck/quantcheck_echo_adapter \
