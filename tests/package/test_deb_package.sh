@@ -25,7 +25,15 @@ done
 qc="$work/root/usr/bin/quantcheck"
 "$qc" audit --policy reference --cases 20 >"$work/audit.txt"
 grep -q 'reference' "$work/audit.txt"
-# `echo` resolves to the adapter inside the unpacked package, not the build tree.
+# `echo` must resolve to the adapter inside the unpacked package, not to the
+# build tree's: the unpacked one is wrapped so that its handshake says "unpacked".
+libexec="$work/root/usr/libexec/quantcheck"
+mv "$libexec/quantcheck_echo_adapter" "$libexec/echo.real"
+cat >"$libexec/quantcheck_echo_adapter" <<'WRAP'
+#!/bin/sh
+"$(dirname "$0")/echo.real" | sed -u 's/"name":"echo"/"name":"unpacked"/'
+WRAP
+chmod +x "$libexec/quantcheck_echo_adapter"
 "$qc" audit --adapter echo --policy reference --property scales_valid --cases 5 --json >"$work/echo.json" || true
-grep -q '"echo:' "$work/echo.json" || { echo "the bundled echo adapter did not run"; cat "$work/echo.json"; exit 1; }
+grep -q '"unpacked:' "$work/echo.json" || { echo "--adapter echo did not run the unpacked adapter"; cat "$work/echo.json"; exit 1; }
 echo "ok: $(basename "$deb") installs and runs"
