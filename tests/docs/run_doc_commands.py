@@ -26,6 +26,8 @@ THE CONVENTION (for anyone adding docs)
     <!-- doctest: unchanged `docs/audit.md` -->   after the block, that file (written by a
                                                   command) must equal the committed one
     <!-- doctest: timeout 120 -->                 seconds per command (default 60)
+    <!-- doctest: requires `COMMAND` -->          run the block only if COMMAND succeeds
+                                                  (an absent runtime or model: skipped, said so)
   A skip needs a reason (e.g. "10-minute fuzz run", "the CI job itself").
 * Commands run with bash in a scratch copy of the repository root: every top-level entry
   is a symlink to the source except docs/ and corpus/ (copied, so `-o docs/audit.md`
@@ -43,7 +45,8 @@ import tempfile
 import time
 
 COMMANDISH = re.compile(r"^\s*(\$ )?(quantcheck|cmake|ctest|bash|ci/|\./build/|build/|flatc|cpack)\b")
-KNOWN_DIRECTIVES = ("skip", "skip-line", "replace", "setup", "exit", "exit-line", "unchanged", "timeout")
+KNOWN_DIRECTIVES = ("skip", "skip-line", "replace", "setup", "exit", "exit-line", "unchanged",
+                    "timeout", "requires")
 DIRECTIVE = re.compile(r"<!--\s*doctest:(.*?)-->", re.S)
 
 
@@ -213,6 +216,13 @@ def main():
             if any(w == "skip" for w, _ in d):
                 skipped += 1
                 print(f"SKIP {rel}:{b.line}: {next(r for w, r in d if w == 'skip')}")
+                continue
+            missing = [backticked(r)[0] for w, r in d if w == "requires" and backticked(r)
+                       and subprocess.run(["bash", "-c", backticked(r)[0]], cwd=repo, env=env,
+                                          capture_output=True).returncode != 0]
+            if missing:
+                skipped += 1
+                print(f"SKIP {rel}:{b.line}: needs what is absent here: {missing[0]}")
                 continue
             skip_text = [backticked(r)[0] for w, r in d if w == "skip-line" and backticked(r)]
             replaces = [backticked(r)[:2] for w, r in d if w == "replace" and len(backticked(r)) >= 2]
