@@ -28,7 +28,10 @@ THE CONVENTION (for anyone adding docs)
     <!-- doctest: timeout 120 -->                 seconds per command (default 60)
     <!-- doctest: requires `COMMAND` -->          run the block only if COMMAND succeeds
                                                   (an absent runtime or model: skipped, said so)
-  A skip needs a reason (e.g. "10-minute fuzz run", "the CI job itself").
+  A skip needs a reason (e.g. "10-minute fuzz run", "the CI job itself"); the first
+  matching exit-line wins; backticked text may not hold `;`; an unknown directive fails.
+* One ctest per document (tests/docs/CMakeLists.txt globs docs/*.md): docs_<name>.
+  `--list` prints what would run. Break a command to see the test fail.
 * Commands run with bash in a scratch copy of the repository root: every top-level entry
   is a symlink to the source except docs/ and corpus/ (copied, so `-o docs/audit.md`
   and `corpus add` write to the copy) and build/default (the build under test); ../shared
