@@ -12,6 +12,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libcli11-dev nlohmann-json3-dev libhwy-dev
   clang-format afl++ zip unzip
+  dpkg-dev file                                           # cpack -G DEB (dpkg-shlibdeps), test label install
   python3-torch                                           # the real PyTorch adapter (tests label 'external')
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx  # ONNX models (onnx/), the ONNX exporter script
 )
