@@ -119,8 +119,7 @@ inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
   if constexpr (A == WeightArithmetic::float32_divide) {
     // ONNX Runtime: float32 x / s (x / 0 written as x * inf: same value, no
     // division by zero for UBSan).
-    const float v =
-        st.scale == 0 ? x * std::numeric_limits<float>::infinity() : x / st.scale;
+    const float v = st.scale == 0 ? x * std::numeric_limits<float>::infinity() : x / st.scale;
     rounded = R == Rounding::half_to_even ? round_half_even(v) : round_half_away(v);
   } else if constexpr (A == WeightArithmetic::float32_inverse ||
                        A == WeightArithmetic::float32_range_inverse) {
@@ -168,8 +167,8 @@ template <WeightArithmetic A, Rounding R, bool OffsetForm>
 void quantize_run_fast(const Policy& p, const Step& st, const float* x, std::int32_t* q,
                        std::int64_t count) {
   constexpr bool in_float32 = A == WeightArithmetic::float32_inverse ||
-                               A == WeightArithmetic::float32_range_inverse ||
-                               A == WeightArithmetic::float32_divide;
+                              A == WeightArithmetic::float32_range_inverse ||
+                              A == WeightArithmetic::float32_divide;
   using T = std::conditional_t<in_float32, float, double>;
   const std::int32_t zp = OffsetForm ? 0 : st.zp;
   const T lo = static_cast<T>(p.qmin - zp), hi = static_cast<T>(p.qmax - zp);
