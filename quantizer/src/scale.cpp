@@ -128,8 +128,8 @@ void set_scale_float64(const Policy& p, ChannelParams& cp, float rmin, float rma
     scale = p.float64_scale_floor;
     zp = zp_at(scale);
   }
-  const float s = scale > FLT_MAX ? std::numeric_limits<float>::infinity()
-                                  : static_cast<float>(scale);
+  const float s =
+      scale > FLT_MAX ? std::numeric_limits<float>::infinity() : static_cast<float>(scale);
   place(p, cp, s, zp);
   cp.scale_f64 = scale;
 }

@@ -119,8 +119,7 @@ inline std::int32_t quantize_one(const Policy& p, const Step& st, float x) {
   if constexpr (A == WeightArithmetic::float32_divide) {
     // ONNX Runtime: float32 x / s (x / 0 written as x * inf: same value, no
     // division by zero for UBSan).
-    const float v =
-        st.scale == 0 ? x * std::numeric_limits<float>::infinity() : x / st.scale;
+    const float v = st.scale == 0 ? x * std::numeric_limits<float>::infinity() : x / st.scale;
     rounded = R == Rounding::half_to_even ? round_half_even(v) : round_half_away(v);
   } else if constexpr (A == WeightArithmetic::float32_inverse ||
                        A == WeightArithmetic::float32_range_inverse) {
@@ -168,8 +167,8 @@ template <WeightArithmetic A, Rounding R, bool OffsetForm>
 void quantize_run_fast(const Policy& p, const Step& st, const float* x, std::int32_t* q,
                        std::int64_t count) {
   constexpr bool in_float32 = A == WeightArithmetic::float32_inverse ||
-                               A == WeightArithmetic::float32_range_inverse ||
-                               A == WeightArithmetic::float32_divide;
+                              A == WeightArithmetic::float32_range_inverse ||
+                              A == WeightArithmetic::float32_divide;
   using T = std::conditional_t<in_float32, float, double>;
   const std::int32_t zp = OffsetForm ? 0 : st.zp;
   const T lo = static_cast<T>(p.qmin - zp), hi = static_cast<T>(p.qmax - zp);
@@ -197,7 +196,8 @@ void quantize_run_fast(const Policy& p, const Step& st, const float* x, std::int
 // fast path are defined and quantize_one's out-of-range rules never apply).
 // The float32 roundings on the way add at most a factor 1 + 2^-22.
 // limit is 2^30, or for a rule that narrows the int32 to the weight type,
-// the type's largest value (beyond it the narrowing would wrap).
+// just under the type's largest value + 1/2 (a rounding beyond it would
+// wrap; the float32 product may exceed the double bound by 2^-23).
 template <WeightArithmetic A, bool OffsetForm>
 bool fits_fast_path(const Step& st, const ChannelParams& cp, double limit) {
   const double max_abs =
@@ -221,8 +221,8 @@ bool fits_fast_path(const Step& st, const ChannelParams& cp, double limit) {
 double fast_path_limit(const Policy& p) {
   if (p.weight_out_of_range != OutOfRange::x86_int32_narrowed) return 0x1p30;
   switch (p.weight_type) {
-    case WeightType::int8: return 127.0;
-    case WeightType::int16: return 32767.0;
+    case WeightType::int8: return 127.5 * (1 - 0x1p-20);
+    case WeightType::int16: return 32767.5 * (1 - 0x1p-20);
     case WeightType::uint8: return 0.0;  // a negative value would wrap: never fast
   }
   return 0.0;

@@ -116,7 +116,8 @@ const std::vector<Golden>& luci_uint8_table() {
       // scale 2^-8, zp 100: (x - nmin) / s = 100.5 and 50.5
       {"weight ties", one({-100.0f / 256, 155.0f / 256, 0.5f / 256, -49.5f / 256}, {}, 0.5f)},
       {"x - nmin overflows float32", one({-3e38f, 3e38f}, {0.0f}, 1.0f)},
-      {"bias overflows int32 -> INT32_MIN", {{{-1e-4f, 1e-4f}, {1e-4f, 0.0f}}, {0.2148f, -0.2148f}, 1e-5f}},
+      {"bias overflows int32 -> INT32_MIN",
+       {{{-1e-4f, 1e-4f}, {1e-4f, 0.0f}}, {0.2148f, -0.2148f}, 1e-5f}},
       {"bias at a zero bias scale", one({-1e-4f, 1e-4f}, {1.0f}, 1e-45f)},
   };
   return t;
@@ -128,8 +129,8 @@ const std::vector<Golden>& luci_int16_table() {
       {"weight tie", one({-32767.0f / 1024, 0.5f / 1024, 1.5f / 1024}, {}, 0.01f)},
       {"all zero (2021: scale 0, NaN weights)", one({0.0f, 0.0f}, {0.5f}, 1e-4f)},
       {"tiny (floors, #6971, #7017)", one({-1e-12f, 1e-12f}, {0.5f}, 1e-4f)},
-      {"#6970 channel", one({1.635772e-19f, -1e-20f}, {-1.2156529426574707f},
-                            0.0001525924017187208f)},
+      {"#6970 channel",
+       one({1.635772e-19f, -1e-20f}, {-1.2156529426574707f}, 0.0001525924017187208f)},
       {"between the floors", one({-3e-5f, 2e-5f}, {1.0f}, 1e-6f)},
       {"int64 bias overflows", one({1e-30f}, {1.0f}, 1e-10f)},
       {"huge input scale", one({1e-35f, -1e-36f}, {1e30f}, FLT_MAX)},
@@ -406,8 +407,8 @@ class Adversary {
       }
       default: {
         // |b / s_b| around 2^k up to 2^70: past int32 and int64.
-        const double b = std::ldexp(1.0 + uniform(0, 1023) / 1024.0, uniform(0, 70)) *
-                         double(s_in) * s_w;
+        const double b =
+            std::ldexp(1.0 + uniform(0, 1023) / 1024.0, uniform(0, 70)) * double(s_in) * s_w;
         if (!(b < FLT_MAX)) return sign() * FLT_MAX;
         return sign() * std::max(static_cast<float>(b), std::numeric_limits<float>::denorm_min());
       }

@@ -22,12 +22,12 @@
 namespace quantcheck::fidelity {
 
 struct Upstream {
-  std::vector<float> scale;         // per output channel
+  std::vector<float> scale;  // per output channel
   std::vector<std::int32_t> zero_point;
-  std::vector<std::int32_t> q;      // row-major, as the filter
+  std::vector<std::int32_t> q;  // row-major, as the filter
   std::vector<float> bias_scale;
   std::vector<std::int64_t> bias_q;
-  std::set<std::string> paths;      // the branches taken
+  std::set<std::string> paths;  // the branches taken
 };
 
 struct Filter {
@@ -375,7 +375,8 @@ inline Upstream pytorch(const Filter& f, bool int8) {
     else if (v > 2147483647 || v < -2147483648LL)
       u.paths.insert("bias clamped to int32");
     u.bias_scale.push_back(s_b);
-    u.bias_q.push_back(std::min<std::int64_t>(std::max<std::int64_t>(v, -2147483648LL), 2147483647));
+    u.bias_q.push_back(
+        std::min<std::int64_t>(std::max<std::int64_t>(v, -2147483648LL), 2147483647));
   }
   return u;
 }
@@ -412,8 +413,7 @@ inline Upstream tflite_converter(const Filter& f, bool int64_bias) {
       const float bias_half_range = std::max(std::abs(*mm.first), std::abs(*mm.second));
       if (bias_half_range / kScale >= 0.5 * f.s_in * scales[0]) {
         u.paths.insert("per-layer guard fires");
-        scales[0] =
-            static_cast<float>(2.0 * bias_half_range / kScale * (127 / f.s_in)) / 127.0f;
+        scales[0] = static_cast<float>(2.0 * bias_half_range / kScale * (127 / f.s_in)) / 127.0f;
       }
     }
   }
@@ -474,12 +474,20 @@ inline Upstream upstream(const std::string& preset, const Filter& f) {
 }
 
 inline const std::vector<std::string>& peer_presets() {
-  static const std::vector<std::string> names = {
-      "luci-uint8",       "luci-int16-2021",   "luci-int16-6971",
-      "luci-int16-7017",  "luci-int16-7063",   "luci-int16",
-      "tflite-int8",      "tflite-int16x8",    "tflite-converter-int8",
-      "tflite-converter-16x8", "onnxruntime-int8",
-      "onnxruntime-uint8", "pytorch-int8-symmetric", "pytorch-uint8-affine"};
+  static const std::vector<std::string> names = {"luci-uint8",
+                                                 "luci-int16-2021",
+                                                 "luci-int16-6971",
+                                                 "luci-int16-7017",
+                                                 "luci-int16-7063",
+                                                 "luci-int16",
+                                                 "tflite-int8",
+                                                 "tflite-int16x8",
+                                                 "tflite-converter-int8",
+                                                 "tflite-converter-16x8",
+                                                 "onnxruntime-int8",
+                                                 "onnxruntime-uint8",
+                                                 "pytorch-int8-symmetric",
+                                                 "pytorch-uint8-affine"};
   return names;
 }
 

@@ -43,7 +43,7 @@ enum class BiasArithmetic {
   // q = round(double(b) / double(s_b)); s_b == 0 gives +-inf (NaN for b = 0),
   // left to the out-of-range rule                                       (ONNX Runtime)
   float64_divide,
-  exact,            // q = round(b / s_b) exactly in 128-bit integers
+  exact,  // q = round(b / s_b) exactly in 128-bit integers
 };
 
 // What happens to a rounded value outside the integer type (and to NaN).
