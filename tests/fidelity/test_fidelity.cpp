@@ -173,7 +173,7 @@ const std::vector<Golden>& tflite_converter_table() {
       {"per-channel guard fires", {{{-1e-6f, 1e-6f}, {1.0f, 0.5f}}, {30.0f, 0.0f}, 0.01f}},
       {"per-layer guard fires", one({-1e-6f, 1e-6f}, {30.0f}, 0.01f)},
       {"bias scale the least subnormal", {{{0.0f}, {1.0f}}, {0.0f, 0.0f}, 1.5e-39f}},
-      {"bias scale underflows", one({1.0f}, {1.0f}, 1e-40f)},
+      {"bias scale underflows", one({0.0f}, {0.0f}, 1e-40f)},
   };
   return t;
 }

@@ -77,7 +77,9 @@ TEST(Identify, OtherPresetsAreToldApartWithTheirFirstDifference) {
       EXPECT_EQ(p.first_difference->stored, double(1e-6f));
       EXPECT_EQ(p.first_difference->recomputed, 0.0);
     }
-    if (p.preset == "luci-uint8") EXPECT_NE(p.not_applicable.find("uint8"), std::string::npos);
+    if (p.preset == "luci-uint8") {
+      EXPECT_NE(p.not_applicable.find("uint8"), std::string::npos);
+    }
   }
 }
 
@@ -140,8 +142,12 @@ TEST(Identify, RealPtqModelIsTheConverters) {
   EXPECT_FALSE(contains(all, "tflite-int8"));
   // tools/optimize reproduces every layer but those with dead channels.
   for (const PresetSummary& s : r.summary) {
-    if (s.preset == "tflite-converter-int8") EXPECT_EQ(s.channels_matched, 18057);
-    if (s.preset == "tflite-int8") EXPECT_EQ(s.channels_matched, 18057 - 9);
+    if (s.preset == "tflite-converter-int8") {
+      EXPECT_EQ(s.channels_matched, 18057);
+    }
+    if (s.preset == "tflite-int8") {
+      EXPECT_EQ(s.channels_matched, 18057 - 9);
+    }
   }
   // The first convolution's dead channel 3: stored scale 1e-6.
   for (const PresetMatch& p : r.layers[0].presets)
