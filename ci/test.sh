@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash ci/install-deps.sh
 bash ci/fetch-tflite-runtime.sh
+bash ci/fetch-onnxruntime.sh
 
 echo "== format check (.clang-format)"
 git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror

@@ -49,7 +49,8 @@ void add_check_command(CLI::App& app, int& exit_code) {
       "check",
       "Quantize every conv/depthwise/fully-connected layer of a float .tflite/.circle "
       "(or .onnx) model under each policy; report per layer and channel");
-  cmd->add_option("model", opt->model, "TFLite (TFL3), circle (CIR0) or ONNX model file")->required();
+  cmd->add_option("model", opt->model, "TFLite (TFL3), circle (CIR0) or ONNX model file")
+      ->required();
   cmd->add_option("--policy,-p", opt->policies, "Policy preset (repeatable; default: all)");
   auto* s = cmd->add_option("--input-scale", opt->input_scale,
                             "Input activation scale (default 1/127: [-1,1] as symmetric int8)");

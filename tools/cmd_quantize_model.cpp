@@ -54,10 +54,9 @@ void add_quantize_model_command(CLI::App& app, int& exit_code) {
       onnx::TwinSummary s;
       const std::string bytes = onnx::make_twin(onnx::OnnxFile::open(opt->model), ox, &s);
       write_file_atomically(opt->output, bytes);
-      std::cerr << "quantize-model: " << s.layers << " layers, " << s.channels
-                << " channels under " << ox.policy.name << "; " << s.findings
-                << " findings break its guarantees; wrote " << opt->output << " (" << bytes.size()
-                << " bytes)\n";
+      std::cerr << "quantize-model: " << s.layers << " layers, " << s.channels << " channels under "
+                << ox.policy.name << "; " << s.findings << " findings break its guarantees; wrote "
+                << opt->output << " (" << bytes.size() << " bytes)\n";
       exit_code = s.findings ? 1 : 0;
       return;
     }

@@ -23,7 +23,8 @@ void add_verify_command(CLI::App& app, int& exit_code) {
       "verify",
       "Audit an already-quantized .tflite/.circle/.onnx model: scales, zero points, bias "
       "scales, saturation suspects, dead channels, headroom");
-  cmd->add_option("model", opt->model, "Quantized TFLite (TFL3), circle (CIR0) or ONNX (QDQ/QOperator) model")
+  cmd->add_option("model", opt->model,
+                  "Quantized TFLite (TFL3), circle (CIR0) or ONNX (QDQ/QOperator) model")
       ->required();
   cmd->add_option("--float", opt->float_model,
                   "The float model it came from: weight and bias errors per layer");

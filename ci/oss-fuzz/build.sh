@@ -40,18 +40,27 @@ if [ -f "$QC/model/schema/model.fbs" ] && [ -d "$QC/model/src/checks" ]; then
   have_model=1
 fi
 
+# ONNX (fuzz_onnx_model): libonnx's protobuf types (Debian libonnx-dev,
+# libprotobuf-dev in the Dockerfile), linked from the system.
+have_onnx=0
+if [ $have_model = 1 ] && [ -f /usr/include/onnx/onnx-ml.pb.h ] && [ -d "$QC/onnx/src" ]; then
+  have_onnx=1
+fi
+
 INCLUDES=(-I"$QC/quantizer/include" -I"$QC/fuzz/casefile/include" -I"$QC/fuzz"
           -I"$QC/model/include" -I"$GEN")
 # System headers stay where the compiler looks anyway (an -isystem /usr/include
 # would break libstdc++'s #include_next).
 [ "$FB_INCLUDE" = /usr/include ] || INCLUDES+=(-isystem "$FB_INCLUDE")
 [ "$JSON_INCLUDE" = /usr/include ] || INCLUDES+=(-isystem "$JSON_INCLUDE")
+[ $have_onnx = 1 ] && INCLUDES+=(-I"$QC/onnx/include" -DONNX_ML=1 -DONNX_NAMESPACE=onnx)
 FLAGS=($CXXFLAGS -std=c++20 "${INCLUDES[@]}")
 
 # The libraries under test, one object per source file.
 sources=("$QC"/quantizer/src/*.cpp "$QC"/fuzz/casefile/casefile.cpp
          "$QC"/fuzz/fuzz_support.cpp "$QC"/fuzz/case_mutator.cpp)
 if [ $have_model = 1 ]; then sources+=("$QC"/model/src/*.cpp "$QC"/model/src/checks/*.cpp); fi
+if [ $have_onnx = 1 ]; then sources+=("$QC"/onnx/src/*.cpp); fi
 objects=()
 for src in "${sources[@]}"; do
   obj="$OBJ/$(echo "${src#$QC/}" | tr '/' '_').o"
@@ -63,8 +72,12 @@ ar rcs "$OBJ/libquantcheck_fuzz.a" "${objects[@]}"
 
 targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division)
 [ $have_model = 1 ] && targets+=(fuzz_model)
+[ $have_onnx = 1 ] && targets+=(fuzz_onnx_model)
 for t in "${targets[@]}"; do
-  $CXX "${FLAGS[@]}" "$QC/fuzz/$t.cpp" "$OBJ/libquantcheck_fuzz.a" $LIB_FUZZING_ENGINE -o "$OUT/$t"
+  libs=()
+  [ "$t" = fuzz_onnx_model ] && libs=(-lonnx_proto -lprotobuf)
+  $CXX "${FLAGS[@]}" "$QC/fuzz/$t.cpp" "$OBJ/libquantcheck_fuzz.a" "${libs[@]}" $LIB_FUZZING_ENGINE \
+    -o "$OUT/$t"
   # Seeds: the target's corpus, plus the named regression cases for the case-file targets.
   rm -f "$OUT/${t}_seed_corpus.zip"
   seeds=("$QC/corpus/$t"/*)

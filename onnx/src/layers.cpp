@@ -161,10 +161,13 @@ struct Walker {
     int x = 0, w = 1, b = 2, xs = -1, xz = -1, ws = -1, wz = -1;
     Form form = Form::float_op;
     bool conv = false, transposed = false, matmul = false;
-    if (std_domain && op == "Conv") conv = true;
-    else if (std_domain && op == "ConvTranspose") conv = transposed = true;
-    else if (std_domain && op == "Gemm") {}
-    else if (std_domain && op == "MatMul") matmul = true, b = -1;
+    if (std_domain && op == "Conv")
+      conv = true;
+    else if (std_domain && op == "ConvTranspose")
+      conv = transposed = true;
+    else if (std_domain && op == "Gemm") {
+    } else if (std_domain && op == "MatMul")
+      matmul = true, b = -1;
     else if (std_domain && op == "QLinearConv")
       conv = true, form = Form::qoperator, x = 0, xs = 1, xz = 2, w = 3, ws = 4, wz = 5, b = 8;
     else if (std_domain && op == "QLinearMatMul")
@@ -222,16 +225,16 @@ struct Walker {
         f.fail(where + ": group " + std::to_string(l.group));
       if (transposed) {
         if (shape[0] % l.group != 0)
-          f.fail(where + ": ConvTranspose weight " + shape_text(shape) + " not divisible by group " +
-                 std::to_string(l.group));
+          f.fail(where + ": ConvTranspose weight " + shape_text(shape) +
+                 " not divisible by group " + std::to_string(l.group));
         l.layer.channel_axis = 1;
         l.channels = shape[1] * l.group;
       } else {
         l.layer.channel_axis = 0;
         l.channels = shape[0];
       }
-      l.layer.kind = !transposed && l.group > 1 && shape[1] == 1 ? OpKind::depthwise_conv2d
-                                                                  : OpKind::conv2d;
+      l.layer.kind =
+          !transposed && l.group > 1 && shape[1] == 1 ? OpKind::depthwise_conv2d : OpKind::conv2d;
     } else {
       if (shape.size() != 2) {
         if (matmul) return;  // a batched MatMul: not a layer with per-channel weights
@@ -398,7 +401,8 @@ Case float_case(const OnnxFile& f, const OnnxLayer& l) {
   const auto stored = operand_floats(f, l.weight, "weight '" + l.layer.name + "'");
   const auto order = canonical_order(l);
   c.weights.resize(stored.size());
-  for (std::size_t i = 0; i < order.size() && i < stored.size(); ++i) c.weights[i] = stored[order[i]];
+  for (std::size_t i = 0; i < order.size() && i < stored.size(); ++i)
+    c.weights[i] = stored[order[i]];
   if (l.bias && !(l.bias->quantized && !l.bias->scale))
     c.bias = operand_floats(f, *l.bias, "bias of '" + l.layer.name + "'");
   return c;

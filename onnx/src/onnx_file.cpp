@@ -42,8 +42,7 @@ bool OnnxFile::looks_like_onnx(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char head[8] = {};
   if (!in.read(head, 8)) return false;
-  if (std::memcmp(head + 4, "TFL3", 4) == 0 || std::memcmp(head + 4, "CIR0", 4) == 0)
-    return false;
+  if (std::memcmp(head + 4, "TFL3", 4) == 0 || std::memcmp(head + 4, "CIR0", 4) == 0) return false;
   return head[0] == 0x08;
 }
 
@@ -67,8 +66,8 @@ OnnxFile OnnxFile::parse(const std::string& path, const void* data, std::size_t 
                                             static_cast<int>(size));
   in.SetRecursionLimit(64);
   if (!f.proto_->ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
-    f.fail("not a valid ONNX model: the protobuf is truncated or corrupt (" +
-           std::to_string(size) + " bytes)");
+    f.fail("not a valid ONNX model: the protobuf is truncated or corrupt (" + std::to_string(size) +
+           " bytes)");
   f.check_structure();
   return f;
 }

@@ -39,9 +39,12 @@ std::vector<std::uint8_t> external_bytes(const OnnxFile& f, const T& t, std::siz
     return static_cast<std::int64_t>(n);
   };
   for (const pb::StringStringEntryProto& e : t.external_data()) {
-    if (e.key() == "location") location = e.value();
-    else if (e.key() == "offset") offset = number("offset", e.value());
-    else if (e.key() == "length") length = number("length", e.value());
+    if (e.key() == "location")
+      location = e.value();
+    else if (e.key() == "offset")
+      offset = number("offset", e.value());
+    else if (e.key() == "length")
+      length = number("length", e.value());
   }
   if (location.empty()) f.fail(what + ": external data without a location");
   const fs::path rel(location);

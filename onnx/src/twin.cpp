@@ -46,10 +46,12 @@ std::int64_t opset(const pb::ModelProto& m) {
 
 template <typename V>
 void set_raw(T& t, const std::vector<V>& values) {
-  t.set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(V)));
+  t.set_raw_data(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(V)));
 }
 
-T float_tensor(const std::string& name, std::vector<std::int64_t> dims, const std::vector<float>& v) {
+T float_tensor(const std::string& name, std::vector<std::int64_t> dims,
+               const std::vector<float>& v) {
   T t;
   t.set_name(name);
   t.set_data_type(T::FLOAT);
@@ -195,14 +197,14 @@ std::string make_twin(const OnnxFile& f, const TwinOptions& o, TwinSummary* summ
         std::vector<float> b(r.bias.dequantized.begin(), r.bias.dequantized.end());
         const std::string bn = l.bias->name + "_quantcheck_" + o.policy.name;
         if (done.insert(bn).second)
-          *main.add_initializer() =
-              float_tensor(bn, dims_of(f, *l.bias->values, "bias"), b);
+          *main.add_initializer() = float_tensor(bn, dims_of(f, *l.bias->values, "bias"), b);
         rename_input(l.bias->name, bn);
       }
       continue;
     }
 
-    if (per_channel && l.layer.channel_axis == 1 && l.group > 1 && l.layer.kind != OpKind::fully_connected)
+    if (per_channel && l.layer.channel_axis == 1 && l.group > 1 &&
+        l.layer.kind != OpKind::fully_connected)
       f.fail("layer '" + l.layer.name +
              "': per-channel ConvTranspose with group > 1 has no single DequantizeLinear axis");
     const std::int32_t wtype = onnx_weight_type(o.policy.weight_type);
@@ -238,8 +240,8 @@ std::string make_twin(const OnnxFile& f, const TwinOptions& o, TwinSummary* summ
         const auto C = static_cast<std::int64_t>(r.bias.q.size());
         *main.add_initializer() = int_tensor(bq, T::INT32, bdims, r.bias.q);
         *main.add_initializer() = float_tensor(bs, {C}, r.bias.scale);
-        *main.add_initializer() =
-            int_tensor(bz, T::INT32, {C}, std::vector<std::int64_t>(static_cast<std::size_t>(C), 0));
+        *main.add_initializer() = int_tensor(
+            bz, T::INT32, {C}, std::vector<std::int64_t>(static_cast<std::size_t>(C), 0));
         before[{gi, l.node}].push_back(
             qdq_node("DequantizeLinear", b + "_DequantizeLinear", {bq, bs, bz}, b_out, 0));
       }

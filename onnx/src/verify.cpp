@@ -125,8 +125,9 @@ class Auditor {
     }
     // Scale index of stored element e.
     auto k_of = [&](std::size_t e) {
-      return n_scales > 1 ? static_cast<std::size_t>((static_cast<std::int64_t>(e) / inner) % axis_size)
-                          : 0;
+      return n_scales > 1
+                 ? static_cast<std::size_t>((static_cast<std::int64_t>(e) / inner) % axis_size)
+                 : 0;
     };
     auto w_scale = [&](std::size_t k) { return wq.scale.empty() ? 1.0f : wq.scale[k]; };
     auto w_zp = [&](std::size_t k) { return wq.zero_point.empty() ? 0 : wq.zero_point[k]; };
@@ -260,7 +261,8 @@ class Auditor {
       const std::int64_t q = int_bias ? qb[c] : 0;
       const std::size_t wk = n_scales > 1 ? c : 0;
       if (int_bias) {
-        v.max_abs_bias = std::max<std::int64_t>(v.max_abs_bias, q == INT64_MIN ? INT64_MAX : std::llabs(q));
+        v.max_abs_bias =
+            std::max<std::int64_t>(v.max_abs_bias, q == INT64_MIN ? INT64_MAX : std::llabs(q));
         if (!implied_scale) {
           const std::size_t bk = bq.scale.size() == 1 ? 0 : c;
           const float s_b = bq.scale[bk];
@@ -290,10 +292,11 @@ class Auditor {
       worst = std::max(worst, abs128(q) + sum_abs[c] * in_max);
       if (!alive[c] && !v.per_channel) ++v.zero_channels;
       if (!alive[c] && v.per_channel) {
-        const double s_b = !int_bias ? 0
+        const double s_b = !int_bias       ? 0
                            : implied_scale ? double(s_in) * double(w_scale(wk))
                                            : double(bq.scale[bq.scale.size() == 1 ? 0 : c]);
-        v.dead.push_back({ch, w_scale(wk), q, static_cast<double>(static_cast<float>(double(q) * s_b))});
+        v.dead.push_back(
+            {ch, w_scale(wk), q, static_cast<double>(static_cast<float>(double(q) * s_b))});
         if (ff && float_nonzero[c])
           add(v, ch, "dead_channel",
               "every weight quantized to the zero point, the float weights are not all 0");
@@ -338,8 +341,8 @@ model::VerifyReport verify_model(const OnnxFile& q, const OnnxFile* float_model)
   r.min_weight_scale = std::numeric_limits<float>::infinity();
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const OnnxLayer* fl = float_model ? &float_layers[i] : nullptr;
-    if (fl && (fl->channels != layers[i].channels ||
-               canonical_shape(*fl) != canonical_shape(layers[i])))
+    if (fl &&
+        (fl->channels != layers[i].channels || canonical_shape(*fl) != canonical_shape(layers[i])))
       throw InputError(float_model->path() + ": layer " + std::to_string(i) + " '" +
                        fl->layer.name + "' is " + fl->layer.op_name + " " +
                        shape_text(fl->layer.filter_shape) + ", in " + q.path() + " " +

@@ -150,9 +150,9 @@ std::string to_text(const CheckReport& r) {
         }
         ++lines;
         if (!header) {
-          o << "\nlayer " << lc.layer.op_index << " " << op_name(lc.layer) << " "
-            << lc.layer.name << ": " << lc.channels << " channels, " << lc.zero_channels
-            << " zero, " << lc.tiny_channels << " tiny\n";
+          o << "\nlayer " << lc.layer.op_index << " " << op_name(lc.layer) << " " << lc.layer.name
+            << ": " << lc.channels << " channels, " << lc.zero_channels << " zero, "
+            << lc.tiny_channels << " tiny\n";
           header = true;
         }
         o << "  " << std::left << std::setw(24) << p.policy << std::right << " ch " << n.channel

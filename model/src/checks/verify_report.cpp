@@ -83,12 +83,11 @@ std::string to_text(const VerifyReport& r) {
     << std::setw(12) << "w err" << std::setw(12) << "b err"
     << "  name\n";
   for (const VerifyLayer& v : r.layers) {
-    o << std::left << std::setw(6) << v.layer.op_index << std::setw(18)
-      << op_name(v.layer) << std::setw(7) << (v.quantized ? v.weight_type : "float")
-      << std::right << std::setw(9) << v.channels << std::setw(6)
-      << static_cast<std::int64_t>(v.dead.size()) << std::setw(6) << v.zero_channels
-      << std::setw(13) << v.max_abs_bias << std::setw(13) << g(v.min_weight_scale, 4)
-      << std::setw(14) << g(v.headroom, 4) << std::setw(12)
+    o << std::left << std::setw(6) << v.layer.op_index << std::setw(18) << op_name(v.layer)
+      << std::setw(7) << (v.quantized ? v.weight_type : "float") << std::right << std::setw(9)
+      << v.channels << std::setw(6) << static_cast<std::int64_t>(v.dead.size()) << std::setw(6)
+      << v.zero_channels << std::setw(13) << v.max_abs_bias << std::setw(13)
+      << g(v.min_weight_scale, 4) << std::setw(14) << g(v.headroom, 4) << std::setw(12)
       << (v.max_weight_error ? g(*v.max_weight_error, 3) : "-") << std::setw(12)
       << (v.max_bias_error ? g(*v.max_bias_error, 3) : "-") << "  " << v.layer.name << "\n";
   }

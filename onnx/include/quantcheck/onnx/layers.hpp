@@ -33,16 +33,16 @@ enum class Form { float_op, qdq, qoperator };
 // a QOperator op (scale/zero_point from the op's inputs, ConvInteger and
 // MatMulInteger have no scale).
 struct Operand {
-  std::string name;                            // what the layer reads
-  const pb::TensorProto* values = nullptr;     // the constant
-  const pb::TensorProto* scale = nullptr;      // null: none
-  const pb::TensorProto* zero_point = nullptr; // null: 0 of the default type
-  std::int32_t zero_point_zero_type = 0;       // zero points folded to 0 of this type
-                                               // (PyTorch's Cast(ConstantOfShape)); 0: none
-  std::int64_t axis = 1;                       // DequantizeLinear's axis (default 1)
-  bool quantized = false;                      // values are integers with scale/zero_point
-  bool fake_quantized = false;                 // float values through QuantizeLinear -> DQ
-  const pb::NodeProto* dequantize = nullptr;   // the DequantizeLinear node, when any
+  std::string name;                             // what the layer reads
+  const pb::TensorProto* values = nullptr;      // the constant
+  const pb::TensorProto* scale = nullptr;       // null: none
+  const pb::TensorProto* zero_point = nullptr;  // null: 0 of the default type
+  std::int32_t zero_point_zero_type = 0;        // zero points folded to 0 of this type
+                                                // (PyTorch's Cast(ConstantOfShape)); 0: none
+  std::int64_t axis = 1;                        // DequantizeLinear's axis (default 1)
+  bool quantized = false;                       // values are integers with scale/zero_point
+  bool fake_quantized = false;                  // float values through QuantizeLinear -> DQ
+  const pb::NodeProto* dequantize = nullptr;    // the DequantizeLinear node, when any
 };
 
 // An activation's quantization: from the DequantizeLinear producing a QDQ
