@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "progress.hpp"
 #include "quantcheck/model/report.hpp"
 #include "quantcheck/model/verify.hpp"
 
@@ -31,7 +32,12 @@ void add_verify_command(CLI::App& app, int& exit_code) {
     const auto q = model::ModelFile::open(opt->model);
     std::optional<model::ModelFile> f;
     if (!opt->float_model.empty()) f.emplace(model::ModelFile::open(opt->float_model));
-    const model::VerifyReport report = model::verify_model(q, f ? &*f : nullptr);
+    Progress progress("verify: layers", std::chrono::milliseconds(200));
+    const model::VerifyReport report =
+        model::verify_model(q, f ? &*f : nullptr, std::ref(progress));
+    progress.clear();
+    for (const std::string& w : report.warnings)
+      std::cerr << "quantcheck verify: warning: " << w << "\n";
     if (opt->json)
       std::cout << model::to_json(report).dump(1) << "\n";
     else if (opt->markdown)

@@ -132,13 +132,30 @@ CheckReport check_model(const ModelFile& m, const CheckOptions& options) {
     report.summaries.push_back(s);
   }
 
+  // One case and one result, reused from layer to layer and policy to
+  // policy, sized for the largest layer up front: fresh multi-megabyte vectors
+  // per layer cost zero-filling, page faults and copies on growth (most of a
+  // `check --policy NAME` process's time before).
+  const auto layers = find_layers(m);
+  std::size_t largest = 0;
+  for (const Layer& layer : layers) {
+    std::size_t n = 1;
+    for (const std::int64_t d : layer.filter_shape) n *= static_cast<std::size_t>(d);
+    // Bounded by the bytes in the file: a tensor of a type read_floats
+    // refuses may claim billions of elements (fuzz_model).
+    const auto bytes = m.tensor_data(m.tensor(layer.subgraph, layer.filter.data_tensor)).size();
+    largest = std::max(largest, std::min(n, bytes));
+  }
   Result scratch;
-  for (const Layer& layer : find_layers(m)) {
-    Case c;
+  scratch.weights.q.reserve(largest);
+  scratch.weights.dequantized.reserve(largest);
+  Case c;
+  c.weights.reserve(largest);
+  for (const Layer& layer : layers) {
     c.op = layer.kind;
     c.input_scale = options.input_scale;
     c.weight_shape = layer.filter_shape;
-    c.weights = filter_values(m, layer);
+    read_floats_into(m, m.tensor(layer.subgraph, layer.filter.data_tensor), "filter", c.weights);
     c.bias = bias_values(m, layer);
     LayerCheck lc;
     lc.layer = layer;
@@ -182,6 +199,8 @@ CheckReport check_model(const ModelFile& m, const CheckOptions& options) {
       lc.results.push_back(std::move(r));
     }
     report.layers.push_back(std::move(lc));
+    if (options.progress)
+      options.progress(static_cast<int>(report.layers.size()), static_cast<int>(layers.size()));
   }
   return report;
 }

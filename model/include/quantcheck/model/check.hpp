@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ inline constexpr double kGreatestInputScale = 0x1p40;
 struct CheckOptions {
   std::vector<Policy> policies;
   float input_scale = 1.0f / 127.0f;
+  std::function<void(int, int)> progress;  // (layers done, layers) after each layer
 };
 
 // A channel worth naming: one with a finding, a dead or a tiny channel.
