@@ -33,7 +33,10 @@ MappedFile::MappedFile(const std::string& path) {
     ::close(fd);
     throw ModelError(path + ": empty file, not a model");
   }
-  void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  // MAP_POPULATE: every command reads (nearly) the whole file; mapping it in
+  // one go costs far less than a page fault per 4 KiB page as it is read.
+  void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
+                   MAP_PRIVATE | MAP_POPULATE, fd, 0);
   const int e = errno;
   ::close(fd);  // the mapping keeps the file open
   if (p == MAP_FAILED) throw ModelError(path + ": cannot map: " + std::strerror(e));

@@ -29,12 +29,12 @@ has "replay: not applicable" "$tmp/out" "non_finite_rejected: not applicable"
 "$qc" audit -p reference --replay "$finite" >"$tmp/out" 2>"$tmp/err"
 check "replay: every property on a finite case" 0 $?
 lacks "replay: no FAIL" "$tmp/out" "FAIL"
-"$qc" audit -p reference --property bias_error_bound --replay "$finite" --json -o "$tmp/replay.json" >"$tmp/out" 2>"$tmp/err"
+"$qc" audit -p reference --property bias_round_trip --replay "$finite" --json -o "$tmp/replay.json" >"$tmp/out" 2>"$tmp/err"
 check "replay --json -o" 0 $?
 [ -s "$tmp/out" ] && { echo "FAIL replay -o still printed on stdout"; fail=1; }
-jq -e '.verdicts[0].property == "bias_error_bound" and .verdicts[0].status == "holds"' "$tmp/replay.json" >/dev/null
+jq -e '.verdicts[0].property == "bias_round_trip" and .verdicts[0].status == "holds"' "$tmp/replay.json" >/dev/null
 check "replay --json: verdicts" 0 $?
-"$qc" audit -p reference --property bias_error_bound --replay "$finite" --markdown >"$tmp/out"
+"$qc" audit -p reference --property bias_round_trip --replay "$finite" --markdown >"$tmp/out"
 has "replay --markdown" "$tmp/out" "^\| policy \| property"
 "$qc" audit -p reference --replay "$finite" --power >"$tmp/out" 2>"$tmp/err"
 check "replay with --power refused" 2 $?
@@ -44,9 +44,9 @@ check "replay with --power refused" 2 $?
 has "--plot -o message" "$tmp/err" "--plot does not take -o"
 "$qc" audit -p reference --plot "$tmp/p.svg" --json 2>"$tmp/err"; check "--plot with --json refused" 2 $?
 "$qc" audit --power --policy reference 2>"$tmp/err"; check "--power with --policy refused" 2 $?
-"$qc" audit --power --property weight_error_bound 2>"$tmp/err"; check "--power with --property refused" 2 $?
+"$qc" audit --power --property weight_round_trip 2>"$tmp/err"; check "--power with --property refused" 2 $?
 "$qc" audit --power --plot "$tmp/p.svg" 2>"$tmp/err"; check "--power with --plot refused" 2 $?
-"$qc" audit --power-seeds 3 -p reference --property weight_error_bound --cases 5 2>"$tmp/err" >/dev/null
+"$qc" audit --power-seeds 3 -p reference --property weight_round_trip --cases 5 2>"$tmp/err" >/dev/null
 check "--power-seeds without --power refused" 2 $?
 
 # --- failed writes to stdout ----------------------------------------------------------------
@@ -86,24 +86,24 @@ has "directory message" "$tmp/err" "is a directory"
 lacks "no basic_filebuf" "$tmp/err" "basic_filebuf"
 
 # --- adapters that cannot start -------------------------------------------------------------
-"$qc" audit -p reference --property weight_error_bound --cases 5 --adapter /nonexistent/adapter >"$tmp/out" 2>"$tmp/err"
+"$qc" audit -p reference --property weight_round_trip --cases 5 --adapter /nonexistent/adapter >"$tmp/out" 2>"$tmp/err"
 check "adapter that cannot start" 2 $?
 lines "adapter failure: one line" "$tmp/err" 1
 [ -s "$tmp/out" ] && { echo "FAIL adapter failure printed a report"; fail=1; }
 start=$(date +%s)
-"$qc" audit -p reference --property weight_error_bound --cases 5 --adapter cat --adapter-start-timeout 0.5 >"$tmp/out" 2>"$tmp/err"
+"$qc" audit -p reference --property weight_round_trip --cases 5 --adapter cat --adapter-start-timeout 0.5 >"$tmp/out" 2>"$tmp/err"
 check "--adapter cat with a 0.5 s start timeout" 2 $?
 [ $(( $(date +%s) - start )) -le 10 ] || { echo "FAIL --adapter-start-timeout not honoured"; fail=1; }
 
 # --- seed and cases -------------------------------------------------------------------------
-"$qc" audit -p reference --property weight_error_bound --seed -1 2>"$tmp/err"; check "--seed -1" 2 $?
+"$qc" audit -p reference --property weight_round_trip --seed -1 2>"$tmp/err"; check "--seed -1" 2 $?
 has "--seed -1 message" "$tmp/err" "--seed: '-1' is not a whole number"
-"$qc" audit -p reference --property weight_error_bound --seed 1234567890123456789012345 2>"$tmp/err"
+"$qc" audit -p reference --property weight_round_trip --seed 1234567890123456789012345 2>"$tmp/err"
 check "--seed 25 digits" 2 $?
 has "--seed range message" "$tmp/err" "out of range"
-"$qc" audit -p reference --property weight_error_bound --cases abc 2>"$tmp/err"; check "--cases abc" 2 $?
+"$qc" audit -p reference --property weight_round_trip --cases abc 2>"$tmp/err"; check "--cases abc" 2 $?
 has "--cases abc message" "$tmp/err" "--cases: 'abc' is not a whole number"
-"$qc" audit -p reference --property weight_error_bound --seed 18446744073709551615 --cases 3 >"$tmp/out"
+"$qc" audit -p reference --property weight_round_trip --seed 18446744073709551615 --cases 3 >"$tmp/out"
 check "--seed UINT64_MAX accepted" 0 $?
 has "--seed UINT64_MAX used" "$tmp/out" "seed 18446744073709551615"
 
@@ -139,7 +139,7 @@ echo old >"$tmp/target.json"; ln -s target.json "$tmp/link.json"
 grep -q '"policy"' "$tmp/target.json" || { echo "FAIL the link's target was not written"; fail=1; }
 
 # --- duplicates -----------------------------------------------------------------------------
-"$qc" audit -p reference -p reference --property weight_error_bound --property weight_error_bound --cases 3 --json >"$tmp/dup.json"
+"$qc" audit -p reference -p reference --property weight_round_trip --property weight_round_trip --cases 3 --json >"$tmp/dup.json"
 check "duplicate --policy/--property" 0 $?
 jq -e '(.cells | length) == 1 and (.properties | length) == 1' "$tmp/dup.json" >/dev/null
 check "duplicates counted once" 0 $?
@@ -163,24 +163,24 @@ has "second problem listed" "$tmp/out" "FAIL second"
 lacks "no raw filesystem error" "$tmp/err" "filesystem error"
 
 # --- audit --save-cases and corpus add of a cell --------------------------------------------
-"$qc" audit -p luci-int16-2021 --property no_bias_saturation --cases 100 --save-cases "$tmp/saved" >"$tmp/out" 2>"$tmp/err"
+"$qc" audit -p luci-int16-2021 --property bias_no_saturation --cases 100 --save-cases "$tmp/saved" >"$tmp/out" 2>"$tmp/err"
 check "audit --save-cases (a hazard: exit 0)" 0 $?
-[ -f "$tmp/saved/luci-int16-2021__no_bias_saturation.json" ] || { echo "FAIL no saved case: $(ls "$tmp/saved" 2>&1)"; fail=1; }
-"$qc" corpus add "$tmp/saved/luci-int16-2021__no_bias_saturation.json" --name saved-cell --root "$tmp/c" >"$tmp/out" 2>"$tmp/err"
+[ -f "$tmp/saved/luci-int16-2021__bias_no_saturation.json" ] || { echo "FAIL no saved case: $(ls "$tmp/saved" 2>&1)"; fail=1; }
+"$qc" corpus add "$tmp/saved/luci-int16-2021__bias_no_saturation.json" --name saved-cell --root "$tmp/c" >"$tmp/out" 2>"$tmp/err"
 check "corpus add of a saved cell" 0 $?
 has "its checks name the policy" "$tmp/out" "luci-int16-2021:has=.*bias_saturated"
-"$qc" audit -p luci-int16-2021 --property no_bias_saturation --cases 100 --json | jq '.cells[0]' >"$tmp/cell.json"
+"$qc" audit -p luci-int16-2021 --property bias_no_saturation --cases 100 --json | jq '.cells[0]' >"$tmp/cell.json"
 "$qc" corpus add "$tmp/cell.json" --name json-cell --root "$tmp/c" >"$tmp/out" 2>"$tmp/err"
 check "corpus add of an audit --json cell" 0 $?
 
 # --- audit text -----------------------------------------------------------------------------
-"$qc" audit -p luci-int16-2021 --property bias_sign_preserved --property no_bias_saturation --cases 200 >"$tmp/out"
+"$qc" audit -p luci-int16-2021 --property bias_sign_preserved --property bias_no_saturation --cases 200 >"$tmp/out"
 n=$(grep -c "property:" "$tmp/out")
 [ "$n" -le 2 ] || { echo "FAIL property statement repeated $n times"; fail=1; }
 
 # --- progress on a terminal -----------------------------------------------------------------
 if command -v script >/dev/null; then
-  script -qec "$qc audit -p reference --property weight_error_bound --cases 3 -o $tmp/rep.txt" /dev/null >"$tmp/tty" 2>&1
+  script -qec "$qc audit -p reference --property weight_round_trip --cases 3 -o $tmp/rep.txt" /dev/null >"$tmp/tty" 2>&1
   has "audit progress on a terminal" "$tmp/tty" "audit: 1/1"
   has "progress line cleared" "$tmp/tty" $'\e\\[K'
 fi

@@ -132,7 +132,9 @@ TEST(BiasErrorPlot, series_distinct_zero_line_visible_legend_in_order) {
                                     0.0001525924017187208f, 61);
   bool exact = false;
   for (const PlotPoint& p : ref) exact |= p.relative_error == 0;
-  if (exact) EXPECT_NE(svg.find("," + m[1].str()), std::string::npos);
+  if (exact) {
+    EXPECT_NE(svg.find("," + m[1].str()), std::string::npos);
+  }
   EXPECT_EQ(svg.find(",510.00"), std::string::npos) << "a point drawn on the frame";
 }
 

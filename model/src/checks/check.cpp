@@ -1,5 +1,8 @@
 // check_model: every layer under every policy, findings gathered per channel.
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <set>
 
@@ -21,6 +24,22 @@ std::vector<float> channel_max_abs(const Case& c, const Layout& l) {
     for (std::size_t i = begin; i < end; ++i) mc = std::max(mc, std::fabs(c.weights[i]));
   });
   return m;
+}
+
+// Asks for transparent huge pages on a large buffer: filling the scratch
+// buffers the first time was a page fault per 4 KiB (half of a `check
+// --policy NAME` process's time on MobileNetV2); 2 MiB pages take 512 times
+// fewer. Advice only: where THP is off, nothing changes.
+template <typename T>
+void prefer_huge_pages(const std::vector<T>& v) {
+  constexpr std::uintptr_t kHuge = std::uintptr_t{1} << 21;
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+  const std::uintptr_t end = begin + v.capacity() * sizeof(T);
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t last = end & ~(kHuge - 1);
+  if (last > first)
+    ::madvise(reinterpret_cast<void*>(first), static_cast<std::size_t>(last - first),
+              MADV_HUGEPAGE);
 }
 
 // r is scratch space, reused from layer to layer and policy to policy.
@@ -151,6 +170,9 @@ CheckReport check_model(const ModelFile& m, const CheckOptions& options) {
   scratch.weights.dequantized.reserve(largest);
   Case c;
   c.weights.reserve(largest);
+  prefer_huge_pages(scratch.weights.q);
+  prefer_huge_pages(scratch.weights.dequantized);
+  prefer_huge_pages(c.weights);
   for (const Layer& layer : layers) {
     c.op = layer.kind;
     c.input_scale = options.input_scale;
