@@ -2,7 +2,7 @@
 # The CLI defects of issue 14 (item 4), one check each: what a new user ran,
 # and what it must do. Exit codes 0 ok / 1 finding / 2 usage or input error.
 set -u
-qc="$1"
+qc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # absolute: some checks cd
 cases="$2/cases"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
