@@ -178,6 +178,14 @@ check "corpus add of an audit --json cell" 0 $?
 n=$(grep -c "property:" "$tmp/out")
 [ "$n" -le 2 ] || { echo "FAIL property statement repeated $n times"; fail=1; }
 
+# b = 0 stored as INT64_MIN is "nonzero for a zero bias", not "opposite sign"; a weight_round_trip
+# failure says by how much the half-step bound is exceeded (cases from docs/audit.md).
+"$qc" audit --policy luci-int16-2021 --property bias_sign_preserved --replay '{"bias":[0.0],"input_scale":3.0518509447574615e-05,"op":"fully_connected","weights":{"data":[2.4846012670307903e-32],"shape":[1,1]}}' >"$tmp/out"
+has "zero bias wording" "$tmp/out" "nonzero for a zero bias"
+lacks "no opposite sign for b = 0" "$tmp/out" "opposite sign"
+"$qc" audit --policy luci-uint8 --property weight_round_trip --replay '{"bias":[1.0],"input_scale":0.007874015718698502,"op":"conv2d","weights":{"data":[1.0,-1.0],"shape":[1,1,1,2]}}' >"$tmp/out"
+has "weight_round_trip excess" "$tmp/out" "bound 0.5, exceeded by 7.54"
+
 # --- progress on a terminal -----------------------------------------------------------------
 if command -v script >/dev/null; then
   script -qec "$qc audit -p reference --property weight_round_trip --cases 3 -o $tmp/rep.txt" /dev/null >"$tmp/tty" 2>&1
