@@ -76,9 +76,9 @@ std::vector<std::uint8_t> mini_model(const std::vector<MiniTensor>& tensors,
       fb::CreateSubGraph(b, b.CreateVector(ts), b.CreateVector(std::vector<int>{0}),
                          b.CreateVector(std::vector<int>{ops.empty() ? 0 : ops.back().outputs[0]}),
                          b.CreateVector(os));
-  const auto m =
-      fb::CreateModel(b, 3, b.CreateVector(codes), b.CreateVector(std::vector<flatbuffers::Offset<fb::SubGraph>>{sg}), 0,
-                      b.CreateVector(buffers));
+  const auto m = fb::CreateModel(b, 3, b.CreateVector(codes),
+                                 b.CreateVector(std::vector<flatbuffers::Offset<fb::SubGraph>>{sg}),
+                                 0, b.CreateVector(buffers));
   b.Finish(m, "TFL3");
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }

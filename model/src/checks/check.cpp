@@ -2,8 +2,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <set>
 
 #include "quantcheck/model/check.hpp"
