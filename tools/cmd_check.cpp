@@ -3,12 +3,14 @@
 // FULLY_CONNECTED layer of a float TFLite/circle model under each policy and
 // report per layer and channel (docs/model-checks.md). Exit 1 when a policy
 // breaks a guarantee it declares.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <iostream>
 #include <sstream>
 
 #include "commands.hpp"
+#include "progress.hpp"
 #include "quantcheck/error.hpp"
 #include "quantcheck/model/check.hpp"
 #include "quantcheck/model/report.hpp"
@@ -65,7 +67,10 @@ void add_check_command(CLI::App& app, int& exit_code) {
     if (opt->policies.empty())
       o.policies = presets();
     else
-      for (const auto& name : opt->policies) o.policies.push_back(find_preset(name));
+      for (const auto& name : opt->policies)  // a name given twice counts once
+        if (std::none_of(o.policies.begin(), o.policies.end(),
+                         [&](const Policy& p) { return p.name == name; }))
+          o.policies.push_back(find_preset(name));
     if (!opt->input_range.empty()) {
       o.input_scale = scale_from_range(opt->input_range);
     } else if (s->count() > 0) {
@@ -73,6 +78,8 @@ void add_check_command(CLI::App& app, int& exit_code) {
         throw UsageError("--input-scale must be a finite normal positive float");
       o.input_scale = static_cast<float>(opt->input_scale);
     }
+    Progress progress("check: layers", std::chrono::milliseconds(200));
+    o.progress = std::ref(progress);
     const model::CheckReport report = [&] {
 #ifdef QUANTCHECK_HAVE_ONNX
       if (onnx::OnnxFile::looks_like_onnx(opt->model))
@@ -80,6 +87,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
 #endif
       return model::check_model(model::ModelFile::open(opt->model), o);
     }();
+    progress.clear();
     if (opt->json)
       std::cout << model::to_json(report).dump(1) << "\n";
     else if (opt->markdown)

@@ -41,11 +41,7 @@ constexpr const char* kManifest = "MANIFEST.tsv";
 constexpr const char* kRegressionDir = "regression";
 
 json parse_json(const std::string& text, const std::string& where) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InputError(where + ": not valid JSON: " + e.what());
-  }
+  return parse_json_text(text, where);
 }
 
 // A JSON case, or a counterexample object holding one under "case",
@@ -65,9 +61,12 @@ CaseRecord record_from_json(const json& j, const std::string& where) {
                      "\"counterexample\" object)");
   CaseRecord r;
   r.c = case_from_json(*c);
-  for (const json* holder : {&j, c})
-    if (auto it = holder->find("policy"); it != holder->end() && it->is_string())
-      r.policy = it->get<std::string>();
+  // An `audit --json` cell names its policy; a cell of an --adapter row names
+  // the adapter's mode, which is no preset here, so that case is kept alone.
+  if (!j.contains("adapter"))
+    for (const json* holder : {&j, c})
+      if (auto it = holder->find("policy"); it != holder->end() && it->is_string())
+        r.policy = it->get<std::string>();
   if (!r.policy.empty()) find_preset(r.policy);  // an unknown name is a usage error
   return r;
 }
@@ -213,7 +212,7 @@ CaseRecord load_named(const fs::path& root, const std::string& name) {
   const std::string bin = (dir / (name + ".qcase")).string();
   const std::string twin = (dir / (name + ".json")).string();
   const CaseRecord r = decode_case_file_or_throw(read_bytes(bin), bin);
-  const CaseRecord t = record_from_json(parse_json(read_file_or_stdin(twin), twin), twin);
+  const CaseRecord t = record_from_json(parse_json(read_json_text(twin), twin), twin);
   if (twin_of(r) != twin_of(t))
     throw InputError(twin + ": JSON twin differs from " + bin + " (re-run corpus decode)");
   return r;
@@ -225,12 +224,30 @@ int check_corpus(const fs::path& root) {
   std::size_t checks = 0;
   std::vector<std::string> listed;
   for (const ManifestLine& m : lines) {
-    const CaseRecord r = load_named(root, m.name);
     listed.push_back(m.name);
-    if (m.checks.empty()) throw InputError(m.name + ": a manifest line needs at least one check");
+    // A broken line is one failure among the others: check lists them all.
+    std::optional<CaseRecord> loaded;
+    try {
+      loaded = load_named(root, m.name);
+    } catch (const std::exception& e) {
+      ++failed;
+      std::cout << "FAIL " << m.name << ": " << e.what() << "\n";
+      continue;
+    }
+    const CaseRecord& r = *loaded;
+    if (m.checks.empty()) {
+      ++failed;
+      std::cout << "FAIL " << m.name << ": a manifest line needs at least one check\n";
+      continue;
+    }
     for (const std::string& t : m.checks) {
       ++checks;
-      const std::string why = run_check(t, r.c);
+      std::string why;
+      try {
+        why = run_check(t, r.c);
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
       if (!why.empty()) {
         ++failed;
         std::cout << "FAIL " << m.name << ": " << t << ": " << why << "\n";
@@ -238,7 +255,8 @@ int check_corpus(const fs::path& root) {
     }
   }
   // Every case file in regression/ must be named in the manifest.
-  for (const auto& e : fs::directory_iterator(root / kRegressionDir)) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root / kRegressionDir, ec)) {
     if (e.path().extension() != ".qcase") continue;
     const std::string name = e.path().stem().string();
     if (std::find(listed.begin(), listed.end(), name) == listed.end()) {
@@ -274,14 +292,20 @@ std::string clean_field(std::string s) {
 
 void add_case(const fs::path& root, const std::string& input, const std::string& name,
               std::string origin, std::string broke, std::string now) {
-  if (name.empty() ||
+  if (name.empty() || name[0] == '.' ||
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos)
-    throw UsageError("--name: use lowercase letters, digits, '-', '_' and '.' only");
-  const CaseRecord r = record_from_json(parse_json(read_file_or_stdin(input), input), input);
-  validate(r.c);
-  if (fs::exists(root / kManifest))
-    for (const ManifestLine& m : read_manifest(root))
-      if (m.name == name) throw UsageError("--name: '" + name + "' is already in the manifest");
+    throw UsageError("--name: use lowercase letters, digits, '-', '_' and '.' only, not first '.'");
+  // A corpus is a directory holding MANIFEST.tsv: add never starts one where
+  // none is (a typo in --root, or a run from the wrong directory).
+  std::error_code ec;
+  if (!fs::is_regular_file(root / kManifest, ec))
+    throw UsageError("corpus add: " + (root / kManifest).string() +
+                     " not found; --root must name an existing corpus (default ./corpus)");
+  const CaseRecord r = record_from_json(parse_json(read_json_text(input), input), input);
+  // A case quantize() refuses (NaN, Inf) is added as such: its checks say
+  // POLICY:refused.
+  for (const ManifestLine& m : read_manifest(root))
+    if (m.name == name) throw UsageError("--name: '" + name + "' is already in the manifest");
 
   // The checks: the named preset keeps showing what it showed (it is the
   // record of a hazard), and the reference presets hold every guarantee.
@@ -303,6 +327,7 @@ void add_case(const fs::path& root, const std::string& input, const std::string&
       checks.push_back(p.name + (kinds.empty() ? ":declared_ok" : ":has=" + joined));
       shown = p.name + ": " + (kinds.empty() ? "no finding" : joined);
     }
+    if (!o.result) shown = p.name + ": refused (" + o.refusal + ")";
   }
   for (const Policy* ref : reference_presets_for(r.policy)) {
     if (ref->name == r.policy) continue;  // already checked above
@@ -333,7 +358,7 @@ void add_case(const fs::path& root, const std::string& input, const std::string&
   std::string joined;
   for (const auto& c : checks) joined += (joined.empty() ? "" : " ") + c;
   const fs::path manifest = root / kManifest;
-  std::string text = fs::exists(manifest) ? read_file_or_stdin(manifest.string()) : "";
+  std::string text = read_file_or_stdin(manifest.string());
   if (!text.empty() && text.back() != '\n') text += '\n';
   text += name + "\t" + clean_field(origin) + "\t" + clean_field(broke) + "\t" + clean_field(now) +
           "\t" + joined + "\n";
@@ -355,8 +380,7 @@ void add_corpus_command(CLI::App& app, int& exit_code) {
   encode->add_option("input", o->input, "JSON file, or - for standard input")->required();
   encode->add_option("-o,--output", o->output, "Case file to write (atomically); default stdout");
   encode->callback([o, &exit_code] {
-    const CaseRecord r =
-        record_from_json(parse_json(read_file_or_stdin(o->input), o->input), o->input);
+    const CaseRecord r = record_from_json(parse_json(read_json_text(o->input), o->input), o->input);
     const auto bytes = encode_case_file(r);
     write_out(o->output,
               std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));

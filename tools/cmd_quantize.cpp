@@ -29,14 +29,7 @@ void add_quantize_command(CLI::App& app, int& exit_code) {
                   "Write the result here (atomically) instead of stdout");
   cmd->callback([opt, &exit_code] {
     const Policy& policy = find_preset(opt->policy);
-    const std::string text = read_file_or_stdin(opt->input);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(opt->input + ": not valid JSON: " + e.what());
-    }
-    const Case c = case_from_json(j);
+    const Case c = read_case_file(opt->input);
     const Result r = quantize(policy, c);
     const std::string out = result_to_json(r).dump() + "\n";
     if (opt->output.empty())

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "progress.hpp"
 #include "quantcheck/atomic_file.hpp"
 #include "quantcheck/error.hpp"
 #include "quantcheck/model/twin.hpp"
@@ -64,7 +65,10 @@ void add_quantize_model_command(CLI::App& app, int& exit_code) {
     if (!opt->calibration.empty()) throw UsageError("--calibration applies to ONNX models only");
     const auto file = model::ModelFile::open(opt->model);
     model::TwinSummary s;
+    Progress progress("quantize-model: layers", std::chrono::milliseconds(200));
+    o.progress = std::ref(progress);
     const auto bytes = model::make_twin(file, o, &s);
+    progress.clear();
     write_file_atomically(
         opt->output, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     std::cerr << "quantize-model: " << s.layers << " layers, " << s.channels << " channels under "

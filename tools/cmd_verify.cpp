@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "progress.hpp"
 #include "quantcheck/model/report.hpp"
 #include "quantcheck/model/verify.hpp"
 #ifdef QUANTCHECK_HAVE_ONNX
@@ -32,6 +33,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   auto* m = cmd->add_flag("--markdown", opt->markdown, "Markdown report");
   j->excludes(m);
   cmd->callback([opt, &exit_code] {
+    Progress progress("verify: layers", std::chrono::milliseconds(200));
     const model::VerifyReport report = [&] {
 #ifdef QUANTCHECK_HAVE_ONNX
       if (onnx::OnnxFile::looks_like_onnx(opt->model)) {
@@ -44,8 +46,11 @@ void add_verify_command(CLI::App& app, int& exit_code) {
       const auto q = model::ModelFile::open(opt->model);
       std::optional<model::ModelFile> f;
       if (!opt->float_model.empty()) f.emplace(model::ModelFile::open(opt->float_model));
-      return model::verify_model(q, f ? &*f : nullptr);
+      return model::verify_model(q, f ? &*f : nullptr, std::ref(progress));
     }();
+    progress.clear();
+    for (const std::string& w : report.warnings)
+      std::cerr << "quantcheck verify: warning: " << w << "\n";
     if (opt->json)
       std::cout << model::to_json(report).dump(1) << "\n";
     else if (opt->markdown)

@@ -75,20 +75,21 @@ void append_adapter_rows(AuditReport& report, const std::vector<std::string>& ad
 }
 
 std::vector<std::shared_ptr<const QuantizerUnderTest>> adapter_quantizers(
-    const std::vector<std::string>& adapters) {
+    const std::vector<std::string>& adapters, const AdapterOptions& options) {
   std::vector<std::shared_ptr<const QuantizerUnderTest>> out;
   for (const std::string& arg : adapters) {
-    auto adapter = std::make_shared<ExternalAdapter>(resolve_adapter_command(arg));
+    auto adapter = std::make_shared<ExternalAdapter>(resolve_adapter_command(arg), options);
     for (auto& q : external_quantizers(adapter)) out.push_back(std::move(q));
   }
   return out;
 }
 
 std::shared_ptr<const QuantizerUnderTest> quantizer_for_replay(
-    const std::string& name, const std::vector<std::string>& adapters) {
+    const std::string& name, const std::vector<std::string>& adapters,
+    const AdapterOptions& options) {
   std::string known;
   for (const std::string& arg : adapters) {
-    auto adapter = std::make_shared<ExternalAdapter>(resolve_adapter_command(arg));
+    auto adapter = std::make_shared<ExternalAdapter>(resolve_adapter_command(arg), options);
     for (auto& q : external_quantizers(adapter)) {
       if (q->name() == name) return std::shared_ptr<const QuantizerUnderTest>(std::move(q));
       known += (known.empty() ? "" : ", ") + q->name();

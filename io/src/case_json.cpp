@@ -1,10 +1,12 @@
 #include "quantcheck/case_json.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 
+#include "quantcheck/atomic_file.hpp"
 #include "quantcheck/error.hpp"
 
 namespace quantcheck {
@@ -12,21 +14,58 @@ namespace {
 
 using nlohmann::json;
 
+// nlohmann's "[json.exception.parse_error.101] parse error at ..." without
+// its bracketed id: the user needs the place and the reason.
+std::string strip_exception_prefix(const std::string& what) {
+  if (what.rfind("[json.exception.", 0) == 0)
+    if (const auto close = what.find("] "); close != std::string::npos)
+      return what.substr(close + 2);
+  return what;
+}
+
+// The largest double that rounds to a finite float32: every |d| below
+// FLT_MAX + half an ulp (2^128 - 2^103) does, so "3.4028235e38" (FLT_MAX as
+// numpy prints it) is FLT_MAX; 2^128 - 2^103 itself is a tie and rounds to
+// the even neighbour, infinity.
+constexpr double kFloatRoundingLimit = 0x1.ffffffp127;
+
+bool rounds_to_finite_float(double d) { return std::fabs(d) < kFloatRoundingLimit; }
+
+std::string outside_float32(const std::string& where, const std::string& text) {
+  return where + ": " + text + " is outside float32 (it does not round to a finite float32)";
+}
+
+// A number as the user wrote it, for messages: 1e39, not 1e+39.
+std::string number_text(const json& v) {
+  std::string t = v.dump();
+  if (const auto e = t.find("e+"); e != std::string::npos) t.erase(e + 1, 1);
+  return t;
+}
+
+bool spells_infinity(std::string s) {
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.erase(0, 1);
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s == "inf" || s == "infinity";
+}
+
 float read_float(const json& v, const std::string& where) {
   if (v.is_number()) {
     const double d = v.get<double>();
-    if (std::fabs(d) > std::numeric_limits<float>::max() && std::isfinite(d))
-      throw InputError(where + ": " + v.dump() + " is outside float32");
+    if (!rounds_to_finite_float(d)) throw InputError(outside_float32(where, number_text(v)));
     return static_cast<float>(d);
   }
   if (v.is_string()) {
     const std::string s = v.get<std::string>();
     char* end = nullptr;
     errno = 0;
-    const float f = std::strtof(s.c_str(), &end);
+    const double d = std::strtod(s.c_str(), &end);
     if (s.empty() || end != s.c_str() + s.size())
-      throw InputError(where + ": '" + s + "' is not a number");
-    return f;  // NaN/Inf strings parse; validate() rejects them with their place
+      throw InputError(where + ": '" + echo(s) + "' is not a number");
+    // "inf" and "nan" pass as such (validate() rejects them with their place);
+    // a finite spelling must round to a finite float32, as a JSON number must.
+    if (!std::isnan(d) && !spells_infinity(s) && !rounds_to_finite_float(d))
+      throw InputError(outside_float32(where, echo(s)));
+    return static_cast<float>(d);
   }
   throw InputError(where + ": expected a number, got " + std::string(v.type_name()));
 }
@@ -49,6 +88,38 @@ std::vector<float> read_floats(const json& v, const std::string& where) {
 
 }  // namespace
 
+std::string echo(const std::string& s) {
+  constexpr std::size_t kShown = 64;
+  if (s.size() <= kShown) return s;
+  return s.substr(0, kShown) + "... (" + std::to_string(s.size()) + " bytes)";
+}
+
+json parse_json_text(const std::string& text, const std::string& where) {
+  try {
+    return json::parse(text);
+  } catch (const json::out_of_range& e) {
+    // nlohmann's number overflow (406): a literal beyond even float64.
+    std::string what = e.what();
+    const auto q = what.find('\'');
+    const auto r = what.rfind('\'');
+    if (e.id == 406 && q != std::string::npos && r > q)
+      throw InputError(outside_float32(where, echo(what.substr(q + 1, r - q - 1))));
+    throw InputError(where + ": not valid JSON: " + strip_exception_prefix(what));
+  } catch (const json::exception& e) {
+    throw InputError(where + ": not valid JSON: " + strip_exception_prefix(e.what()));
+  }
+}
+
+Case read_case_file(const std::string& path) {
+  const std::string where = path == "-" ? "standard input" : path;
+  const json j = parse_json_text(read_json_text(path), where);
+  try {
+    return case_from_json(j);
+  } catch (const InputError& e) {
+    throw InputError(where + ": " + e.what());
+  }
+}
+
 json float_json(float v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -61,8 +132,9 @@ Case case_from_json(const json& j) {
   if (!op.is_string()) throw InputError("op: expected a string");
   try {
     c.op = op_kind_from_string(op.get<std::string>());
-  } catch (const UsageError& e) {
-    throw InputError(std::string("op: ") + e.what());
+  } catch (const UsageError&) {
+    throw InputError("op: unknown op '" + echo(op.get<std::string>()) +
+                     "' (known: conv2d, depthwise_conv2d, fully_connected)");
   }
   c.input_scale = read_float(field(j, "input_scale", "case"), "input_scale");
   const json& w = field(j, "weights", "case");
@@ -71,6 +143,10 @@ Case case_from_json(const json& j) {
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (!shape[i].is_number_integer())
       throw InputError("weights.shape[" + std::to_string(i) + "]: expected an integer");
+    if (shape[i].is_number_unsigned() &&
+        shape[i].get<std::uint64_t>() > std::uint64_t{std::numeric_limits<std::int64_t>::max()})
+      throw InputError("weights.shape[" + std::to_string(i) + "]: " + shape[i].dump() +
+                       " is too large for a dimension");
     c.weight_shape.push_back(shape[i].get<std::int64_t>());
   }
   c.weights = read_floats(field(w, "data", "weights"), "weights.data");

@@ -34,6 +34,10 @@ std::optional<OpKind> layer_kind(std::int32_t code) {
 // of the DEQUANTIZE op producing t. nullopt when t is computed at run time.
 std::optional<Operand> trace_constant(const ModelFile& m, std::uint32_t sg, std::int32_t t,
                                       const std::vector<std::int32_t>& producer) {
+  // A sparse constant's buffer holds only its stored values (TFLite densifies
+  // it at run time): it is not read as a dense tensor, its layer is skipped
+  // and listed as not audited (unaudited.hpp).
+  if (m.tensor(sg, t).sparsity()) return std::nullopt;
   if (!m.tensor_data(m.tensor(sg, t)).empty() || element_count(m.tensor(sg, t)) == 0)
     return Operand{t, t, -1};
   const std::int32_t p = producer[static_cast<std::size_t>(t)];
@@ -42,7 +46,8 @@ std::optional<Operand> trace_constant(const ModelFile& m, std::uint32_t sg, std:
       *m.model().subgraphs()->Get(sg)->operators()->Get(static_cast<flatbuffers::uoffset_t>(p));
   if (m.op_code(op) != kDequantize || !op.inputs() || op.inputs()->size() < 1) return std::nullopt;
   const std::int32_t src = op.inputs()->Get(0);
-  if (src < 0 || m.tensor_data(m.tensor(sg, src)).empty()) return std::nullopt;
+  if (src < 0 || m.tensor_data(m.tensor(sg, src)).empty() || m.tensor(sg, src).sparsity())
+    return std::nullopt;
   return Operand{t, src, p};
 }
 
@@ -102,6 +107,7 @@ std::vector<Layer> find_layers(const ModelFile& m) {
       l.channel_axis = default_channel_axis(*kind);
       if (op.inputs()->size() > 2 && op.inputs()->Get(2) >= 0) {
         const auto bias = trace_constant(m, sg, op.inputs()->Get(2), producer);
+        if (!bias && m.tensor(sg, op.inputs()->Get(2)).sparsity()) continue;  // listed unaudited
         if (!bias) m.fail(where + ": bias of '" + l.name + "' is not a constant");
         const fb::Tensor& bt = m.tensor(sg, bias->data_tensor);
         if (element_count(bt) != l.filter_shape[static_cast<std::size_t>(l.channel_axis)] ||

@@ -126,7 +126,9 @@ void ModelFile::check_meaning() const {
              std::to_string(n_buffers) + " buffers)");
       const auto data = tensor_data(*t);
       const int esize = element_size(static_cast<std::int8_t>(t->type()));
-      if (!data.empty() && esize > 0 &&
+      // A sparse tensor (Tensor.sparsity) stores only its non-zero blocks:
+      // its buffer is shorter than its dense shape, as TFLite writes it.
+      if (!data.empty() && esize > 0 && !t->sparsity() &&
           static_cast<std::uint64_t>(count) * static_cast<std::uint64_t>(esize) != data.size())
         fail(label + ": buffer " + std::to_string(t->buffer()) + " holds " +
              std::to_string(data.size()) + " bytes but shape " + shape_text(*t) + " of " +

@@ -59,6 +59,37 @@ Offset<fb::Tensor> build_tensor(flatbuffers::FlatBufferBuilder& b, const Embedde
   return tb.Finish();
 }
 
+// The builder's one buffer, kept in a std::vector so the finished model is
+// handed out without a copy: the bytes are moved to the front of the storage
+// and the vector is returned. A copy of the finished buffer doubled
+// quantize-model's peak memory for a moment (docs/model-checks.md).
+class VectorAllocator : public flatbuffers::Allocator {
+ public:
+  std::uint8_t* allocate(std::size_t size) override {
+    storage_.assign(size, 0);
+    return storage_.data();
+  }
+  void deallocate(std::uint8_t* p, std::size_t) override {
+    if (p == storage_.data()) std::vector<std::uint8_t>().swap(storage_);
+  }
+  std::uint8_t* reallocate_downward(std::uint8_t* old_p, std::size_t old_size, std::size_t new_size,
+                                    std::size_t in_use_back, std::size_t in_use_front) override {
+    std::vector<std::uint8_t> fresh(new_size);
+    memcpy_downward(old_p, old_size, fresh.data(), new_size, in_use_back, in_use_front);
+    storage_.swap(fresh);
+    return storage_.data();
+  }
+  // The finished bytes [p, p + n), which lie inside the storage.
+  std::vector<std::uint8_t> take(const std::uint8_t* p, std::size_t n) {
+    std::memmove(storage_.data(), p, n);
+    storage_.resize(n);
+    return std::move(storage_);
+  }
+
+ private:
+  std::vector<std::uint8_t> storage_;
+};
+
 Offset<fb::Buffer> build_data_buffer(flatbuffers::FlatBufferBuilder& b,
                                      const std::vector<std::uint8_t>& data) {
   b.ForceVectorAlignment(data.size(), 1, 16);  // TFLite reads constants in place
@@ -70,9 +101,22 @@ Offset<fb::Buffer> build_data_buffer(flatbuffers::FlatBufferBuilder& b,
 
 std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& edits,
                                         Format format) {
+  ModelEdits copy = edits;
+  return rewrite_model(m, std::move(copy), format);
+}
+
+std::vector<std::uint8_t> rewrite_model(const ModelFile& m, ModelEdits&& edits, Format format) {
   const auto bytes = m.bytes();
   const fb::Model& md = m.model();
-  flatbuffers::FlatBufferBuilder b(bytes.size() + (1u << 20));
+  // Room for everything up front (the original, the new constants, tables):
+  // growing the builder copies it into a buffer twice as large.
+  std::size_t room = bytes.size() + (1u << 20);
+  for (const auto& [key, edit] : edits.tensors)
+    room += 256 + (edit.data ? edit.data->size() + 16 : 0);
+  for (const auto& [sg, added] : edits.added_tensors)
+    for (const AddedTensor& a : added) room += 256 + (a.edit.data ? a.edit.data->size() + 16 : 0);
+  VectorAllocator allocator;
+  flatbuffers::FlatBufferBuilder b(room, &allocator);
 
   // 1. The original, whole and 16-byte aligned, so its own alignment holds.
   b.ForceVectorAlignment(bytes.size(), 1, 16);
@@ -95,11 +139,20 @@ std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& ed
   }
   if (buffers.empty()) buffers.push_back(fb::CreateBuffer(b));  // the empty sentinel
   std::map<std::pair<std::uint32_t, std::int32_t>, std::uint32_t> new_buffer;
-  for (const auto& [key, edit] : edits.tensors)
+  for (auto& [key, edit] : edits.tensors)
     if (edit.data) {
       new_buffer[key] = static_cast<std::uint32_t>(buffers.size());
       buffers.push_back(build_data_buffer(b, *edit.data));
+      std::vector<std::uint8_t>().swap(*edit.data);  // in the builder now: free it
     }
+  std::map<std::pair<std::uint32_t, std::size_t>, std::uint32_t> added_buffer;
+  for (auto& [sg, added] : edits.added_tensors)
+    for (std::size_t k = 0; k < added.size(); ++k)
+      if (added[k].edit.data) {
+        added_buffer[{sg, k}] = static_cast<std::uint32_t>(buffers.size());
+        buffers.push_back(build_data_buffer(b, *added[k].edit.data));
+        std::vector<std::uint8_t>().swap(*added[k].edit.data);
+      }
 
   // 3. Subgraphs: untouched ones by reference, the others rebuilt around
   // their new tensors and without the removed operators.
@@ -109,8 +162,13 @@ std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& ed
     const auto first_edit = edits.tensors.lower_bound({sg, -1});
     const bool tensors_changed = first_edit != edits.tensors.end() && first_edit->first.first == sg;
     const auto first_removed = edits.removed_ops.lower_bound({sg, 0});
-    const bool ops_changed = first_removed != edits.removed_ops.end() && first_removed->first == sg;
-    if (!tensors_changed && !ops_changed) {
+    const auto first_inputs = edits.op_inputs.lower_bound({sg, 0});
+    const bool ops_changed =
+        (first_removed != edits.removed_ops.end() && first_removed->first == sg) ||
+        (first_inputs != edits.op_inputs.end() && first_inputs->first.first == sg);
+    const auto added = edits.added_tensors.find(sg);
+    const bool tensors_added = added != edits.added_tensors.end() && !added->second.empty();
+    if (!tensors_changed && !ops_changed && !tensors_added) {
       subgraphs.push_back(e.ref(&g));
       continue;
     }
@@ -128,10 +186,41 @@ std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& ed
       tensors.push_back(
           build_tensor(b, e, t, it->second, nb != new_buffer.end() ? nb->second : t.buffer()));
     }
+    if (tensors_added)
+      for (std::size_t k = 0; k < added->second.size(); ++k) {
+        const AddedTensor& a = added->second[k];
+        const auto nb = added_buffer.find({sg, k});
+        const fb::Tensor& like = *g.tensors()->Get(static_cast<uoffset_t>(a.like));
+        tensors.push_back(build_tensor(b, e, like, a.edit,
+                                       nb != added_buffer.end() ? nb->second : like.buffer()));
+      }
     std::vector<Offset<fb::Operator>> ops;
     const std::uint32_t n_ops = g.operators() ? g.operators()->size() : 0;
-    for (std::uint32_t o = 0; o < n_ops; ++o)
-      if (!edits.removed_ops.count({sg, o})) ops.push_back(e.ref(g.operators()->Get(o)));
+    for (std::uint32_t o = 0; o < n_ops; ++o) {
+      if (edits.removed_ops.count({sg, o})) continue;
+      const fb::Operator* op = g.operators()->Get(o);
+      const auto in = edits.op_inputs.find({sg, o});
+      if (in == edits.op_inputs.end()) {
+        ops.push_back(e.ref(op));
+        continue;
+      }
+      // The operator again with new inputs; everything else points at the original.
+      const auto inputs = b.CreateVector(in->second);
+      fb::OperatorBuilder ob(b);
+      ob.add_opcode_index(op->opcode_index());
+      ob.add_inputs(inputs);
+      ob.add_outputs(e.ref(op->outputs()));
+      ob.add_builtin_options_type(op->builtin_options_type());
+      ob.add_builtin_options(flatbuffers::Offset<void>(
+          e.ref(static_cast<const std::uint8_t*>(op->builtin_options())).o));
+      ob.add_custom_options(e.ref(op->custom_options()));
+      ob.add_custom_options_format(op->custom_options_format());
+      ob.add_mutating_variable_inputs(e.ref(op->mutating_variable_inputs()));
+      ob.add_intermediates(e.ref(op->intermediates()));
+      ob.add_large_custom_options_offset(op->large_custom_options_offset());
+      ob.add_large_custom_options_size(op->large_custom_options_size());
+      ops.push_back(ob.Finish());
+    }
     const auto tv = b.CreateVector(tensors);
     const auto ov = b.CreateVector(ops);
     fb::SubGraphBuilder gb(b);
@@ -158,10 +247,11 @@ std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& ed
   mb.add_signature_defs(e.ref(md.signature_defs()));
   b.Finish(mb.Finish(), identifier(format));
 
-  std::vector<std::uint8_t> out(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  const std::uint64_t finished_size = b.GetSize();
+  std::vector<std::uint8_t> out = allocator.take(b.GetBufferPointer(), b.GetSize());
   // 5. External data still lies inside the embedded copy: shift its offsets by
   // where that copy now starts.
-  const std::uint64_t copy_start = b.GetSize() - e.start();
+  const std::uint64_t copy_start = finished_size - e.start();
   fb::Model* root = fb::GetMutableModel(out.data());
   for (const std::uint32_t i : external) {
     fb::Buffer* buf = root->mutable_buffers()->GetMutableObject(i);

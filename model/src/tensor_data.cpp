@@ -138,6 +138,29 @@ std::vector<std::int64_t> read_integers(const ModelFile& m, const fb::Tensor& t)
 }
 
 std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const std::string& what) {
+  std::vector<float> out;
+  read_floats_into(m, t, what, out);
+  return out;
+}
+
+namespace {
+
+// Sets v's size to n without zero-filling: every element is then written by
+// the caller. Storage is kept from earlier calls (a model check reads every
+// layer into the same vector), so only growth allocates.
+void resize_for_overwrite(std::vector<float>& v, std::size_t n) {
+  if (n > v.capacity()) {
+    std::vector<float> fresh;
+    fresh.reserve(n);
+    v.swap(fresh);
+  }
+  v.resize(n);  // zero-fills only the part past the old size (reused storage: no page faults)
+}
+
+}  // namespace
+
+void read_floats_into(const ModelFile& m, const fb::Tensor& t, const std::string& what,
+                      std::vector<float>& out) {
   const auto data = m.tensor_data(t);
   const std::string name = t.name() ? t.name()->str() : std::string();
   if (data.empty() && element_count(t) > 0)
@@ -147,20 +170,19 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
   // checks the data size against the shape only for types of known element
   // size, so an unknown type may carry a shape of billions of elements (found by
   // fuzz_model: an out-of-memory abort). For the types below it has checked it.
-  std::vector<float> out;
   switch (t.type()) {
     case fb::TensorType_FLOAT32:
-      out.resize(n);
+      resize_for_overwrite(out, n);
       if (n) std::memcpy(out.data(), data.data(), n * 4);
-      return out;
+      return;
     case fb::TensorType_FLOAT16:
-      out.resize(n);
+      resize_for_overwrite(out, n);
       for (std::size_t i = 0; i < n; ++i) {
         std::uint16_t h;
         std::memcpy(&h, data.data() + 2 * i, 2);
         out[i] = half_to_float(h);
       }
-      return out;
+      return;
     case fb::TensorType_INT8:
     case fb::TensorType_UINT8:
     case fb::TensorType_INT16:
@@ -177,7 +199,7 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
         for (std::size_t d = static_cast<std::size_t>(q.quantized_dimension) + 1; d < shape.size();
              ++d)
           inner *= shape[d];
-      out.resize(n);
+      resize_for_overwrite(out, n);
       switch (t.type()) {
         case fb::TensorType_INT8: dequantize_as<std::int8_t>(data, q, inner, out); break;
         case fb::TensorType_UINT8: dequantize_as<std::uint8_t>(data, q, inner, out); break;
@@ -185,7 +207,7 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
         case fb::TensorType_INT32: dequantize_as<std::int32_t>(data, q, inner, out); break;
         default: dequantize_as<std::int64_t>(data, q, inner, out); break;
       }
-      return out;
+      return;
     }
     default:
       m.fail(what + " tensor '" + name + "' has type " +

@@ -1,6 +1,7 @@
 // run_audit and its three renderings.
 #include "quantcheck/audit.hpp"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
@@ -130,6 +131,8 @@ std::string audit_text(const AuditReport& r) {
     out << "  " << std::setw(4) << column(i) << r.properties[i]->name << " ("
         << r.properties[i]->guarantee << ")\n";
 
+  // Each property's statement once, before its first failure or hazard.
+  std::vector<const Property*> stated;
   for (const bool failures : {true, false}) {
     bool header = false;
     for (const AuditCell& c : r.cells) {
@@ -145,7 +148,10 @@ std::string audit_text(const AuditReport& r) {
         out << "  " << c.outcome.error << "\n";
         continue;
       }
-      out << "  property:  " << c.property->statement << "\n";
+      if (std::find(stated.begin(), stated.end(), c.property) == stated.end()) {
+        out << "  property:  " << c.property->statement << "\n";
+        stated.push_back(c.property);
+      }
       out << "  failure:   " << c.outcome.message << "\n";
       out << "  case:      " << case_to_json(c.outcome.counterexample).dump() << "\n";
       out << "  (" << cases_note(c) << ")\n";

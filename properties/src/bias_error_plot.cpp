@@ -15,9 +15,14 @@ namespace {
 constexpr double kLeft = 90, kRight = 690, kTop = 50, kBottom = 510;
 constexpr double kXMin = -20, kXMax = 0;  // log10 max|w|
 constexpr double kYMin = -20, kYMax = 2;  // log10 relative error, clamped
+// An error of exactly 0 has no logarithm: it is drawn on its own dashed line
+// one decade below 1e-20, inside the frame (on the frame it vanished).
+constexpr double kYZero = -21, kYFrame = -22;
 
 double px(double log_m) { return kLeft + (log_m - kXMin) / (kXMax - kXMin) * (kRight - kLeft); }
-double py(double log_e) { return kBottom - (log_e - kYMin) / (kYMax - kYMin) * (kBottom - kTop); }
+double py(double log_e) {
+  return kBottom - (log_e - kYFrame) / (kYMax - kYFrame) * (kBottom - kTop);
+}
 
 std::string escape(const std::string& s) {
   std::string out;
@@ -33,17 +38,48 @@ std::string escape(const std::string& s) {
   return out;
 }
 
+// Ten colours that stay apart (Tableau 10, one brown), then a marker shape
+// per round of ten: every series has its own colour and marker pair, so
+// adapter modes added after the presets never repeat a preset's look.
 const char* color(std::size_t i) {
   static const char* palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-                                  "#393b79", "#637939", "#8c6d31", "#843c39", "#000000"};
+                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
   return palette[i % (sizeof palette / sizeof palette[0])];
+}
+
+enum class Marker { circle, square, triangle, diamond, cross };
+Marker marker(std::size_t i) { return static_cast<Marker>((i / 10) % 5); }
+const char* dash(std::size_t i) {
+  static const char* patterns[] = {"none", "6,3", "2,2", "8,3,2,3", "1,3"};
+  return patterns[(i / 10) % 5];
 }
 
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", v);
   return buf;
+}
+
+std::string marker_svg(Marker m, double x, double y, const char* colour) {
+  const std::string fill = std::string("\" fill=\"") + colour + "\" stroke=\"" + colour + "\"/>";
+  switch (m) {
+    case Marker::circle:
+      return "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"3.5" + fill;
+    case Marker::square:
+      return "<rect x=\"" + num(x - 3) + "\" y=\"" + num(y - 3) + "\" width=\"6\" height=\"6" +
+             fill;
+    case Marker::triangle:
+      return "<polygon points=\"" + num(x) + "," + num(y - 4) + " " + num(x - 4) + "," +
+             num(y + 3) + " " + num(x + 4) + "," + num(y + 3) + fill;
+    case Marker::diamond:
+      return "<polygon points=\"" + num(x) + "," + num(y - 4) + " " + num(x + 4) + "," + num(y) +
+             " " + num(x) + "," + num(y + 4) + " " + num(x - 4) + "," + num(y) + fill;
+    case Marker::cross:
+      return "<path d=\"M" + num(x - 3) + "," + num(y - 3) + "L" + num(x + 3) + "," + num(y + 3) +
+             "M" + num(x - 3) + "," + num(y + 3) + "L" + num(x + 3) + "," + num(y - 3) +
+             "\" stroke-width=\"2\" fill=\"none\" stroke=\"" + colour + "\"/>";
+  }
+  return "";
 }
 
 }  // namespace
@@ -126,16 +162,22 @@ std::string bias_error_plot_svg(const std::vector<std::shared_ptr<const Quantize
     << "\" text-anchor=\"middle\">max|w| of the channel (log scale)</text>\n";
   s << "<text x=\"20\" y=\"" << num((kTop + kBottom) / 2) << "\" transform=\"rotate(-90 20 "
     << num((kTop + kBottom) / 2)
-    << ")\" text-anchor=\"middle\">|q_b s_b - b| / |b| (log scale; 0 drawn at 1e-20, "
-       "above 1e2 at the top)</text>\n";
+    << ")\" text-anchor=\"middle\">|q_b s_b - b| / |b| (log scale; exactly 0 on the dashed "
+       "line, above 1e2 at the top)</text>\n";
+  s << "<line class=\"zero\" x1=\"" << num(kLeft) << "\" y1=\"" << num(py(kYZero)) << "\" x2=\""
+    << num(kRight) << "\" y2=\"" << num(py(kYZero))
+    << "\" stroke=\"#444444\" stroke-dasharray=\"4,4\"/>\n";
+  s << "<text x=\"" << num(kLeft - 6) << "\" y=\"" << num(py(kYZero) + 4)
+    << "\" text-anchor=\"end\">0</text>\n";
   s << "</g>\n";
 
   for (std::size_t i = 0; i < qs.size(); ++i) {
     const auto& curve = curves[i];
     const std::string name = qs[i]->name();
     s << "<g class=\"series\" data-policy=\"" << escape(name) << "\" stroke=\"" << color(i)
-      << "\" fill=\"none\" stroke-width=\"1.5\">\n";
-    std::string pts;
+      << "\" fill=\"none\" stroke-width=\"1.5\" stroke-dasharray=\"" << dash(i) << "\">\n";
+    std::string pts, marks;
+    std::size_t k = 0;
     auto flush = [&] {
       if (!pts.empty()) s << "<polyline points=\"" << pts << "\"/>\n";
       pts.clear();
@@ -145,18 +187,25 @@ std::string bias_error_plot_svg(const std::vector<std::shared_ptr<const Quantize
         flush();
         continue;
       }
-      double e = p.relative_error > 0 ? std::log10(p.relative_error) : kYMin;
-      e = std::min(std::max(e, kYMin), kYMax);
+      double e = p.relative_error > 0
+                     ? std::min(std::max(std::log10(p.relative_error), kYMin), kYMax)
+                     : kYZero;
       if (!pts.empty()) pts += " ";
-      pts += num(px(std::log10(p.max_abs_w))) + "," + num(py(e));
+      const double x = px(std::log10(p.max_abs_w)), y = py(e);
+      pts += num(x) + "," + num(y);
+      // A marker every 10 points, offset per series so stacked curves show each.
+      if ((k++ + i) % 10 == 0) marks += marker_svg(marker(i), x, y, color(i)) + "\n";
     }
     flush();
-    s << "</g>\n";
-    // Legend entry.
+    s << "</g>\n<g class=\"markers\" stroke-dasharray=\"none\">\n" << marks << "</g>\n";
+  }
+  // The legend lists the series in drawing order, each with its line and marker.
+  for (std::size_t i = 0; i < qs.size(); ++i) {
     const double ly = kTop + 10 + 20.0 * double(i);
     s << "<g class=\"legend\"><line x1=\"710\" y1=\"" << num(ly) << "\" x2=\"740\" y2=\"" << num(ly)
-      << "\" stroke=\"" << color(i) << "\" stroke-width=\"3\"/><text x=\"748\" y=\"" << num(ly + 4)
-      << "\">" << escape(name) << "</text></g>\n";
+      << "\" stroke=\"" << color(i) << "\" stroke-width=\"3\" stroke-dasharray=\"" << dash(i)
+      << "\"/>" << marker_svg(marker(i), 725, ly, color(i)) << "<text x=\"748\" y=\"" << num(ly + 4)
+      << "\">" << escape(qs[i]->name()) << "</text></g>\n";
   }
   s << "</svg>\n";
   return s.str();

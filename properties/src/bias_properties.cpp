@@ -93,7 +93,8 @@ Verdict bias_sign_preserved(const QuantizerUnderTest& q, const Case& c) {
       if ((b > 0 && qb < 0) || (b < 0 && qb > 0) || (b == 0 && qb != 0)) {
         const auto ch = static_cast<std::int64_t>(i);
         return Verdict::fail(bias_where(c, ch, bias_scale_of(c, r, ch), qb) +
-                             "the stored bias has the opposite sign");
+                             (b == 0 ? "the stored bias is nonzero for a zero bias"
+                                     : "the stored bias has the opposite sign"));
       }
     }
     return Verdict::ok();

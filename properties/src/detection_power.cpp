@@ -150,8 +150,11 @@ const std::vector<KnownHazard>& known_hazards() {
   return all;
 }
 
-std::vector<PowerRow> measure_detection_power(int seeds, int cap) {
+std::vector<PowerRow> measure_detection_power(int seeds, int cap,
+                                              const std::function<void(int, int)>& progress) {
   std::vector<PowerRow> rows;
+  const int total = static_cast<int>(known_hazards().size()) * seeds;
+  int done = 0;
   for (const KnownHazard& h : known_hazards()) {
     PowerRow row;
     row.hazard = h.name;
@@ -167,6 +170,7 @@ std::vector<PowerRow> measure_detection_power(int seeds, int cap) {
       row.ours.push_back(ours.found ? ours.cases_run : cap + 1);
       const PropertyOutcome naive = run_property_with(p, q, gen::arbitrary_float_case(), cfg);
       row.arbitrary.push_back(naive.found ? naive.cases_run : cap + 1);
+      if (progress) progress(++done, total);
     }
     rows.push_back(row);
   }

@@ -96,10 +96,15 @@ Verdict weight_round_trip(const QuantizerUnderTest& q, const Case& c) {
           return Verdict::fail(where + "above the nudged range but q = " + std::to_string(qi));
         continue;
       }
-      if (!within_half_step_of(std::int64_t{qi} - cp.zero_point, x, cp.scale))
-        return Verdict::fail(where + "q = " + std::to_string(qi) + " dequantizes to " +
-                             exact((double(qi) - cp.zero_point) * double(cp.scale)) +
-                             ", more than half a step away");
+      if (!within_half_step_of(std::int64_t{qi} - cp.zero_point, x, cp.scale)) {
+        // By how much: the error in steps, against the bound of 1/2 (double
+        // is enough to show it; the verdict above is exact).
+        const double deq = (double(qi) - cp.zero_point) * double(cp.scale);
+        const double steps = std::fabs(deq - double(x)) / double(cp.scale);
+        return Verdict::fail(where + "q = " + std::to_string(qi) + " dequantizes to " + exact(deq) +
+                             ", " + exact(steps) + " steps away (bound 0.5, exceeded by " +
+                             exact(steps - 0.5) + " steps)");
+      }
     }
     return Verdict::ok();
   });

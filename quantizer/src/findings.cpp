@@ -55,7 +55,8 @@ void append_bias_findings(const Policy& p, const BiasValue& v, const int128& roo
                    "b / s_b does not fit " + to_string(p.bias_type)});
   if ((v.bias > 0 && v.q < 0) || (v.bias < 0 && v.q > 0) || (v.bias == 0 && v.q != 0))
     out.push_back({FindingKind::bias_sign_flipped, "bias", ch, ch, v.bias, deq,
-                   "quantized bias has the opposite sign"});
+                   v.bias == 0 ? "quantized bias is nonzero for a zero bias"
+                               : "quantized bias has the opposite sign"});
   // A non-finite bias (an adapter may quantize one) is never within half a step.
   const bool within = std::isfinite(v.bias) && v.scale > 0 && std::isfinite(v.scale)
                           ? within_half_step(v.q, v.bias, v.scale)

@@ -3,6 +3,7 @@
 // bias on a 1e-19 filter, reference keeps it within half a step everywhere.
 #include <cmath>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,56 @@ TEST(BiasErrorPlot, curves_show_the_cliff) {
   EXPECT_GT(seed_era[1].relative_error, 0.99);   // INT64_MIN * 7.6e-28 is ~0, not -1.2157
   EXPECT_LT(seed_era[20].relative_error, 1e-4);  // fine at max|w| = 1
   for (const PlotPoint& p : reference) EXPECT_LT(p.relative_error, 1e-6) << p.max_abs_w;
+}
+
+// Issue 14: every series its own look (adapter rows after 15 presets reused
+// preset colours; three browns), an error of exactly 0 drawn inside the frame
+// on a visible zero line (it vanished on the frame), legend order = drawing order.
+TEST(BiasErrorPlot, series_distinct_zero_line_visible_legend_in_order) {
+  std::vector<std::shared_ptr<const QuantizerUnderTest>> qs;
+  for (int round = 0; round < 3; ++round)
+    for (const Policy& p : presets()) qs.push_back(std::make_shared<PolicyQuantizer>(p));
+  const std::string svg = bias_error_plot_svg(qs);
+  EXPECT_EQ(xml_problem(svg), "");
+  const std::regex series(
+      R"re(<g class="series" data-policy="([^"]+)" stroke="([^"]+)"[^>]*stroke-dasharray="([^"]+)">)re");
+  std::vector<std::string> drawn, looks;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), series); it != std::sregex_iterator();
+       ++it) {
+    drawn.push_back((*it)[1]);
+    looks.push_back(std::string((*it)[2]) + "/" + std::string((*it)[3]));
+  }
+  ASSERT_EQ(drawn.size(), qs.size());
+  std::set<std::string> distinct(looks.begin(), looks.end());
+  EXPECT_EQ(distinct.size(), looks.size()) << "two series share a colour and dash pattern";
+  // No two of the colours are the near-identical browns of before.
+  int browns = 0;
+  for (const char* b : {"#8c564b", "#8c6d31", "#843c39"})
+    browns += svg.find(b) != std::string::npos;
+  EXPECT_LE(browns, 1);
+  // Legend entries in the order the series are drawn.
+  std::vector<std::string> legend;
+  const std::regex entry(R"re(<g class="legend">.*?<text[^>]*>([^<]+)</text></g>)re");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), entry); it != std::sregex_iterator();
+       ++it)
+    legend.push_back((*it)[1]);
+  EXPECT_EQ(legend, drawn);
+  // The zero line lies inside the frame, and points of error 0 sit on it.
+  const std::regex zero(R"re(<line class="zero" x1="[^"]+" y1="([^"]+)")re");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(svg, m, zero));
+  const double zero_y = std::stod(m[1]);
+  EXPECT_LT(zero_y, 510.0);  // above the frame's bottom edge (kBottom)
+  EXPECT_GT(zero_y, 490.0);
+  // reference-int16 keeps #6970's bias exactly at some max|w|: those points are on the line.
+  const auto ref = bias_error_curve(find_preset("reference-int16"), -1.2156529426574707f,
+                                    0.0001525924017187208f, 61);
+  bool exact = false;
+  for (const PlotPoint& p : ref) exact |= p.relative_error == 0;
+  if (exact) {
+    EXPECT_NE(svg.find("," + m[1].str()), std::string::npos);
+  }
+  EXPECT_EQ(svg.find(",510.00"), std::string::npos) << "a point drawn on the frame";
 }
 
 }  // namespace

@@ -29,12 +29,13 @@ void append_adapter_rows(AuditReport& report, const std::vector<std::string>& ad
 // quantizer, for `quantcheck audit --plot`. Throws AdapterError when one
 // cannot start.
 std::vector<std::shared_ptr<const QuantizerUnderTest>> adapter_quantizers(
-    const std::vector<std::string>& adapters);
+    const std::vector<std::string>& adapters, const AdapterOptions& options = {});
 
 // The quantizer named `name` for `quantcheck audit --replay`: a preset, or a
 // mode of one of the adapters ("pytorch:int8-channel"). Throws UsageError
 // naming what exists.
 std::shared_ptr<const QuantizerUnderTest> quantizer_for_replay(
-    const std::string& name, const std::vector<std::string>& adapters);
+    const std::string& name, const std::vector<std::string>& adapters,
+    const AdapterOptions& options = {});
 
 }  // namespace quantcheck

@@ -36,7 +36,29 @@ std::vector<std::uint8_t> make_twin(const ModelFile& m, const TwinOptions& opt,
   const Policy& p = opt.policy;
   ModelEdits edits;
   TwinSummary s;
-  for (const Layer& l : find_layers(m)) {
+  const auto layers = find_layers(m);
+  if (layers.empty()) {
+    // Nothing to quantize is bad input, not an unchanged copy: an already
+    // quantized model (its int8 layers may all sit in a custom op, or it has
+    // no conv layer) or a model without such layers (docs/model-checks.md).
+    const auto& subgraphs = *m.model().subgraphs();
+    for (std::uint32_t sg = 0; sg < subgraphs.size(); ++sg) {
+      const auto* tensors = subgraphs.Get(sg)->tensors();
+      if (!tensors) continue;
+      for (const fb::Tensor* t : *tensors)
+        if (t->type() != fb::TensorType_FLOAT32 && !quantization_of(*t).empty())
+          m.fail("already quantized (tensor '" + (t->name() ? t->name()->str() : std::string()) +
+                 "' is " + type_name(static_cast<std::int8_t>(t->type())) +
+                 " with scales) and has no CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer "
+                 "with float weights; quantize-model needs a float model");
+    }
+    m.fail(
+        "no CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer with constant weights: "
+        "nothing to quantize");
+  }
+  int done = 0;
+  for (const Layer& l : layers) {
+    if (opt.progress) opt.progress(done++, static_cast<int>(layers.size()));
     const fb::Tensor& ft = m.tensor(l.subgraph, l.filter.data_tensor);
     if (ft.type() != fb::TensorType_FLOAT32 && ft.type() != fb::TensorType_FLOAT16)
       m.fail("layer '" + l.name + "': filter is " + type_name(static_cast<std::int8_t>(ft.type())) +
@@ -110,10 +132,24 @@ std::vector<std::uint8_t> make_twin(const ModelFile& m, const TwinOptions& opt,
     if (l.bias && !edits.tensors.count({l.subgraph, l.bias->tensor})) {
       edits.tensors[{l.subgraph, l.bias->tensor}] = be;
       drop_dequantize(edits, l, *l.bias);
+    } else if (l.bias) {
+      // A bias tensor shared with an earlier layer: its values and scales are
+      // that layer's (s_in s_w differs per layer). This layer gets its own
+      // tensor, a copy with its values, and its op reads that one.
+      auto& added = edits.added_tensors[l.subgraph];
+      const auto n_tensors = m.model().subgraphs()->Get(l.subgraph)->tensors()->size();
+      const auto index = static_cast<std::int32_t>(n_tensors + added.size());
+      be.name = *be.name + "/" + l.name;
+      added.push_back({l.bias->tensor, be});
+      const fb::Operator& op =
+          *m.model().subgraphs()->Get(l.subgraph)->operators()->Get(l.op_index);
+      std::vector<std::int32_t> inputs(op.inputs()->begin(), op.inputs()->end());
+      inputs[2] = index;
+      edits.op_inputs[{l.subgraph, l.op_index}] = inputs;
     }
   }
   if (summary) *summary = s;
-  return rewrite_model(m, edits, m.format());
+  return rewrite_model(m, std::move(edits), m.format());
 }
 
 }  // namespace quantcheck::model

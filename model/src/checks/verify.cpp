@@ -141,7 +141,7 @@ class Auditor {
     }
 
     // Weights: dead channels, sum |q - zp| per channel, errors against float.
-    const auto qw = read_integers(q_, ft);
+    // Read in place from the file, one channel run at a time.
     std::vector<char> alive(static_cast<std::size_t>(C), 0);
     std::vector<int128> sum_abs(static_cast<std::size_t>(C), 0);
     std::vector<float> fw;
@@ -149,32 +149,54 @@ class Auditor {
     double max_w_err = 0;
     std::int64_t w_err_count = 0, w_err_channel = -1;
     std::vector<char> float_nonzero(static_cast<std::size_t>(C), 0);
-    for (std::size_t i = 0; i < qw.size(); ++i) {
-      const std::int64_t ch = channel_of(i);
-      const std::size_t k = w_index(ch);
-      const std::int64_t d =
-          qw[i] - std::clamp<std::int64_t>(wq.zero_point[k], -(1 << 20), 1 << 20);
-      if (d != 0) alive[static_cast<std::size_t>(ch)] = 1;
-      sum_abs[static_cast<std::size_t>(ch)] += d < 0 ? -d : d;
-      if (fm) {
+    with_integers(q_, ft, [&](const auto qw) {
+      const std::size_t n = qw.size();
+      const auto run = static_cast<std::size_t>(inner);
+      std::int64_t ch = 0;
+      for (std::size_t begin = 0; begin < n; begin += run, ch = ch + 1 == C ? 0 : ch + 1) {
+        const std::size_t end = std::min(n, begin + run);
+        const auto c = static_cast<std::size_t>(ch);
+        const std::size_t k = w_index(ch);
+        const std::int64_t zp = std::clamp<std::int64_t>(wq.zero_point[k], -(1 << 20), 1 << 20);
+        bool any = false;
+        int128 sum = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+          const std::int64_t d = qw[i] - zp;
+          any |= d != 0;
+          sum += d < 0 ? -d : d;
+        }
+        if (any) alive[c] = 1;
+        sum_abs[c] += sum;
+        if (!fm) continue;
         const double s = wq.scale[k];
-        const double w = fw[i];
-        if (w != 0) float_nonzero[static_cast<std::size_t>(ch)] = 1;
-        const double err = std::fabs(s * double(d) - w);
-        max_w_err = std::max(max_w_err, err);
         const double lo = (double(range->min) - double(wq.zero_point[k])) * s;
         const double hi = (double(range->max) - double(wq.zero_point[k])) * s;
-        if (w >= lo && w <= hi && err > s / 2 * (1 + 1e-9)) {
-          ++w_err_count;
-          if (w_err_channel < 0) w_err_channel = ch;
+        for (std::size_t i = begin; i < end; ++i) {
+          const std::int64_t d = qw[i] - zp;
+          const double w = fw[i];
+          if (w != 0) float_nonzero[c] = 1;
+          const double err = std::fabs(s * double(d) - w);
+          max_w_err = std::max(max_w_err, err);
+          // Half a step, plus what float32 arithmetic may add: TFLite (and
+          // most converters) form q = round(w / s) or round(w * (1/s)) in
+          // float32, two roundings of relative size 2^-24 each, so the
+          // quotient may be off by |w / s| 2^-23 before rounding to an
+          // integer (seen as 1.000001-1.000004 half steps on real models).
+          // The bound is that, with a factor 2 to spare.
+          const double tolerance = s * (0.5 + std::fabs(w / s) * 0x1p-22);
+          if (w >= lo && w <= hi && err > tolerance) {
+            ++w_err_count;
+            if (w_err_channel < 0) w_err_channel = ch;
+          }
         }
       }
-    }
+    });
     if (fm) v.max_weight_error = max_w_err;
     if (w_err_count)
       add(v, w_err_channel, "weight_error",
           std::to_string(w_err_count) +
-              " weights inside the range are more than half a step from the float model");
+              " weights inside the range are more than half a step (plus float32 rounding) from "
+              "the float model");
 
     // Bias.
     std::vector<std::int64_t> qb;
@@ -269,7 +291,8 @@ std::string shape_text(const std::vector<std::int64_t>& s) {
 
 }  // namespace
 
-VerifyReport verify_model(const ModelFile& q, const ModelFile* float_model) {
+VerifyReport verify_model(const ModelFile& q, const ModelFile* float_model,
+                          const std::function<void(int, int)>& progress) {
   VerifyReport r;
   r.path = q.path();
   r.format = q.format();
@@ -304,8 +327,27 @@ VerifyReport verify_model(const ModelFile& q, const ModelFile* float_model) {
       ++r.float_layers;
     }
     r.layers.push_back(std::move(v));
+    if (progress) progress(static_cast<int>(i + 1), static_cast<int>(layers.size()));
   }
   if (r.quantized_layers == 0) r.min_weight_scale = 0;
+  r.unaudited = find_unaudited(q, layers);
+  std::string customs;
+  for (const std::string& c : r.unaudited.custom_ops) customs += (customs.empty() ? "" : ", ") + c;
+  if (layers.empty())
+    r.warnings.push_back(
+        "no CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer with constant weights: nothing "
+        "was verified" +
+        (customs.empty() ? std::string()
+                         : "; the layers may sit inside custom operators, which quantcheck cannot "
+                           "see into: " +
+                               customs));
+  else if (r.quantized_layers == 0)
+    r.warnings.push_back("no quantized layer: " + std::to_string(r.float_layers) +
+                         " float layers, nothing to verify (for a float model, `quantcheck "
+                         "check` tells what each policy would do)");
+  if (!r.unaudited.tensors.empty())
+    r.warnings.push_back(std::to_string(r.unaudited.tensors.size()) +
+                         " quantized or sparse constants were not audited (listed per operator)");
   return r;
 }
 

@@ -24,8 +24,19 @@ nlohmann::json to_json(const VerifyReport& r) {
   j["float_layers"] = r.float_layers;
   j["channels"] = r.channels;
   j["dead_channels"] = r.dead_channels;
-  j["max_abs_bias"] = r.max_abs_bias;
-  j["min_weight_scale"] = r.min_weight_scale;
+  // Without a quantized layer these statistics do not exist: null, not 0.
+  j["max_abs_bias"] = r.quantized_layers ? nlohmann::json(r.max_abs_bias) : nlohmann::json();
+  j["min_weight_scale"] =
+      r.quantized_layers ? nlohmann::json(r.min_weight_scale) : nlohmann::json();
+  j["warnings"] = r.warnings;
+  auto& un = j["not_audited"] = nlohmann::json::array();
+  for (const UnauditedTensor& t : r.unaudited.tensors)
+    un.push_back({{"op", t.op},
+                  {"operator", t.op_index},
+                  {"tensor", t.tensor},
+                  {"type", t.type},
+                  {"why", t.why}});
+  j["custom_ops"] = r.unaudited.custom_ops;
   auto& f = j["findings"] = nlohmann::json::array();
   for (const VerifyFinding& x : r.findings)
     f.push_back({{"kind", x.kind},
@@ -69,13 +80,40 @@ nlohmann::json to_json(const VerifyReport& r) {
   return j;
 }
 
+namespace {
+
+// What was not audited, one line per operator: "PRELU (operator 12): 1 INT8
+// constant: alpha".
+void unaudited_lines(std::ostringstream& o, const VerifyReport& r, const char* bullet) {
+  for (std::size_t i = 0; i < r.unaudited.tensors.size();) {
+    const UnauditedTensor& first = r.unaudited.tensors[i];
+    std::size_t j = i;
+    std::string names;
+    while (j < r.unaudited.tensors.size() && r.unaudited.tensors[j].op_index == first.op_index &&
+           r.unaudited.tensors[j].op == first.op && r.unaudited.tensors[j].why == first.why) {
+      names += (names.empty() ? "" : ", ") + r.unaudited.tensors[j].tensor + " (" +
+               r.unaudited.tensors[j].type + ")";
+      ++j;
+    }
+    o << bullet << first.op << " (operator " << first.op_index << "): " << (j - i) << " "
+      << first.why << ": " << names << "\n";
+    i = j;
+  }
+}
+
+std::string or_dash(bool present, const std::string& v) { return present ? v : "-"; }
+
+}  // namespace
+
 std::string to_text(const VerifyReport& r) {
   std::ostringstream o;
+  for (const std::string& w : r.warnings) o << "warning: " << w << "\n";
   o << r.path << " (" << identifier(r.format) << "): " << r.quantized_layers
     << " quantized layers, " << r.float_layers << " float layers, " << r.channels << " channels\n";
-  if (r.quantized_layers)
-    o << "dead channels " << r.dead_channels << ", largest |bias| " << r.max_abs_bias
-      << ", smallest weight scale " << g(r.min_weight_scale) << "\n";
+  const bool q = r.quantized_layers > 0;
+  o << "dead channels " << or_dash(q, std::to_string(r.dead_channels)) << ", largest |bias| "
+    << or_dash(q, std::to_string(r.max_abs_bias)) << ", smallest weight scale "
+    << or_dash(q, g(r.min_weight_scale)) << "\n";
   o << "\n"
     << std::left << std::setw(6) << "op" << std::setw(18) << "kind" << std::setw(7) << "type"
     << std::right << std::setw(9) << "channels" << std::setw(6) << "dead" << std::setw(6) << "zero"
@@ -85,9 +123,11 @@ std::string to_text(const VerifyReport& r) {
   for (const VerifyLayer& v : r.layers) {
     o << std::left << std::setw(6) << v.layer.op_index << std::setw(18) << op_name(v.layer)
       << std::setw(7) << (v.quantized ? v.weight_type : "float") << std::right << std::setw(9)
-      << v.channels << std::setw(6) << static_cast<std::int64_t>(v.dead.size()) << std::setw(6)
-      << v.zero_channels << std::setw(13) << v.max_abs_bias << std::setw(13)
-      << g(v.min_weight_scale, 4) << std::setw(14) << g(v.headroom, 4) << std::setw(12)
+      << v.channels << std::setw(6) << or_dash(v.quantized, std::to_string(v.dead.size()))
+      << std::setw(6) << v.zero_channels << std::setw(13)
+      << or_dash(v.quantized, std::to_string(v.max_abs_bias)) << std::setw(13)
+      << or_dash(v.quantized, g(v.min_weight_scale, 4)) << std::setw(14)
+      << or_dash(v.quantized, g(v.headroom, 4)) << std::setw(12)
       << (v.max_weight_error ? g(*v.max_weight_error, 3) : "-") << std::setw(12)
       << (v.max_bias_error ? g(*v.max_bias_error, 3) : "-") << "  " << v.layer.name << "\n";
   }
@@ -102,26 +142,37 @@ std::string to_text(const VerifyReport& r) {
     o << "finding " << f.kind << ": layer " << f.op_index << " " << f.layer
       << (f.channel >= 0 ? " ch " + std::to_string(f.channel) : std::string()) << ": " << f.message
       << "\n";
+  if (!r.unaudited.tensors.empty()) {
+    o << "not audited:\n";
+    unaudited_lines(o, r, "  ");
+  }
   o << r.findings.size() << " findings\n";
   return o.str();
 }
 
 std::string to_markdown(const VerifyReport& r) {
   std::ostringstream o;
-  o << "# quantcheck verify: `" << r.path << "`\n\n"
-    << r.quantized_layers << " quantized layers, " << r.float_layers << " float layers, "
-    << r.channels << " channels, " << r.dead_channels << " dead channels, largest |bias| "
-    << r.max_abs_bias << ".\n\n"
+  o << "# quantcheck verify: `" << r.path << "`\n\n";
+  for (const std::string& w : r.warnings) o << "> **Warning:** " << w << "\n\n";
+  const bool q = r.quantized_layers > 0;
+  o << r.quantized_layers << " quantized layers, " << r.float_layers << " float layers, "
+    << r.channels << " channels, " << or_dash(q, std::to_string(r.dead_channels))
+    << " dead channels, largest |bias| " << or_dash(q, std::to_string(r.max_abs_bias)) << ".\n\n"
     << "| op | kind | type | channels | dead | zero | max abs bias | min weight scale | headroom | "
        "weight error | bias error | name |\n"
     << "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (const VerifyLayer& v : r.layers)
     o << "| " << v.layer.op_index << " | " << op_name(v.layer) << " | "
       << (v.quantized ? v.weight_type : "float") << " | " << v.channels << " | " << v.dead.size()
-      << " | " << v.zero_channels << " | " << v.max_abs_bias << " | " << g(v.min_weight_scale, 4)
-      << " | " << g(v.headroom, 4) << " | " << (v.max_weight_error ? g(*v.max_weight_error, 3) : "")
-      << " | " << (v.max_bias_error ? g(*v.max_bias_error, 3) : "") << " | `" << v.layer.name
-      << "` |\n";
+      << " | " << v.zero_channels << " | " << or_dash(v.quantized, std::to_string(v.max_abs_bias))
+      << " | " << or_dash(v.quantized, g(v.min_weight_scale, 4)) << " | "
+      << or_dash(v.quantized, g(v.headroom, 4)) << " | "
+      << (v.max_weight_error ? g(*v.max_weight_error, 3) : "") << " | "
+      << (v.max_bias_error ? g(*v.max_bias_error, 3) : "") << " | `" << v.layer.name << "` |\n";
+  if (!r.unaudited.tensors.empty()) {
+    o << "\n## Not audited\n\n";
+    unaudited_lines(o, r, "- ");
+  }
   o << "\n## Findings (" << r.findings.size() << ")\n\n";
   for (const VerifyFinding& f : r.findings)
     o << "- **" << f.kind << "** layer " << f.op_index << " `" << f.layer << "`"

@@ -3,6 +3,7 @@
 // our generators and for gen::arbitrary<float>-based cases.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,9 @@ struct PowerRow {
 };
 
 // For each known hazard, seeds 1..seeds, no shrinking, at most `cap` cases.
-std::vector<PowerRow> measure_detection_power(int seeds, int cap);
+// progress(done, total) after each hazard and seed.
+std::vector<PowerRow> measure_detection_power(int seeds, int cap,
+                                              const std::function<void(int, int)>& progress = {});
 
 int median_of(std::vector<int> v);
 int worst_of(const std::vector<int>& v);

@@ -28,6 +28,7 @@ inline constexpr double kGreatestInputScale = 0x1p40;
 struct CheckOptions {
   std::vector<Policy> policies;
   float input_scale = 1.0f / 127.0f;
+  std::function<void(int, int)> progress;  // (layers done, layers) after each layer
 };
 
 // A channel worth naming: one with a finding, a dead or a tiny channel.
@@ -104,10 +105,12 @@ CheckReport check_model(const ModelFile& m, const CheckOptions& options);
 // The same for layers any reader found (ONNX uses it): `load` fills a layer's
 // case (weight_shape, weights, bias, channel_axis; op and input_scale are set
 // here), one layer at a time. Throws InputError "<path>: layer ..." for a case
-// the quantizer rejects.
+// the quantizer rejects. `largest_filter` (elements) is reserved up front so the
+// one case reused across layers never grows.
 using LoadLayer = std::function<void(const Layer&, Case&)>;
 CheckReport check_layers(const std::string& path, Format format, const std::vector<Layer>& layers,
-                         const LoadLayer& load, const CheckOptions& options);
+                         const LoadLayer& load, const CheckOptions& options,
+                         std::size_t largest_filter = 0);
 
 // The smallest input scale in [2^-40, 2^40] at which channel `channel` of the
 // case's bias fits the policy's bias type (kLeastInputScale: all of them,

@@ -29,13 +29,27 @@ struct TensorEdit {
   std::optional<std::string> name;                // new name
 };
 
+// A tensor added at the end of a subgraph's tensors: a copy of `like` (shape,
+// name, ...) with `edit` applied. Its index is the subgraph's tensor count
+// plus its position among the subgraph's added tensors.
+struct AddedTensor {
+  std::int32_t like = -1;
+  TensorEdit edit;
+};
+
 struct ModelEdits {
   std::map<std::pair<std::uint32_t, std::int32_t>, TensorEdit> tensors;  // (subgraph, tensor)
   std::set<std::pair<std::uint32_t, std::uint32_t>> removed_ops;         // (subgraph, op)
+  std::map<std::uint32_t, std::vector<AddedTensor>> added_tensors;       // per subgraph
+  // New input lists of operators (subgraph, op); the rest of the op is kept.
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::vector<std::int32_t>> op_inputs;
 };
 
 // The bytes of the edited model, with the identifier of `format`.
 std::vector<std::uint8_t> rewrite_model(const ModelFile& m, const ModelEdits& edits, Format format);
+// The same, freeing each edit's data once it is in the new model (peak
+// memory: about the output plus the mapped input).
+std::vector<std::uint8_t> rewrite_model(const ModelFile& m, ModelEdits&& edits, Format format);
 
 template <typename T>
 std::vector<std::uint8_t> to_bytes(const std::vector<T>& v) {

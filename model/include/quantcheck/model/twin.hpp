@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "quantcheck/model/model_file.hpp"
@@ -20,6 +21,7 @@ struct TwinOptions {
   Policy policy;
   float input_scale = 1.0f / 127.0f;
   bool emit_quantized = false;
+  std::function<void(int, int)> progress;  // (layers done, layers) after each layer
 };
 
 struct TwinSummary {

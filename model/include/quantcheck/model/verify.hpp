@@ -6,12 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "quantcheck/model/layers.hpp"
 #include "quantcheck/model/model_file.hpp"
+#include "quantcheck/model/unaudited.hpp"
 
 namespace quantcheck::model {
 
@@ -64,10 +66,17 @@ struct VerifyReport {
   std::int64_t quantized_layers = 0, float_layers = 0, channels = 0, dead_channels = 0;
   std::int64_t max_abs_bias = 0;
   float min_weight_scale = 0;
+  // Said loudly (a "warning:" line first in the text report, and on stderr by
+  // the CLI): no layer at all (e.g. everything inside one custom op), or no
+  // quantized layer (a float model: nothing to verify).
+  std::vector<std::string> warnings;
+  Unaudited unaudited;  // quantized constants of other ops, sparse constants, custom ops
 };
 
 // Throws ModelError for a bad file and InputError when the float model's
 // layers do not match the quantized model's.
-VerifyReport verify_model(const ModelFile& q, const ModelFile* float_model);
+// progress(layers done, layers) after each layer.
+VerifyReport verify_model(const ModelFile& q, const ModelFile* float_model,
+                          const std::function<void(int, int)>& progress = {});
 
 }  // namespace quantcheck::model
