@@ -210,6 +210,8 @@ bool fits_fast_path(const Step& st, const ChannelParams& cp, double limit) {
   } else if constexpr (A == WeightArithmetic::float32_inverse ||
                        A == WeightArithmetic::float32_range_inverse) {
     if (!std::isfinite(st.inv)) return false;
+    // luci: the float32 offset x - nmin overflows for ranges near +-FLT_MAX.
+    if (OffsetForm && !std::isfinite(st.nmax_f - st.nmin_f)) return false;
     bound = OffsetForm ? (double(st.nmax_f) - double(st.nmin_f)) * st.inv : max_abs * st.inv;
   } else {
     if (!(st.scale_d > 0)) return false;
