@@ -122,26 +122,29 @@ TEST(RuntimeProperties, Int32AccumulatorFor16x8IsCaught) {
                   .failed());
 }
 
-// The tiny-multiplier flush on the int64 path: a channel of tiny weights with
-// a normal bias next to a normal channel gives M < 2^-32 and |acc| M >= 1/2.
-// The mutation "missing flush" (knob off) makes both properties hold.
+// The tiny-multiplier flush on the int64 path (the audit's counterexample for
+// reference-int16 @ luci-interpreter): a bias-dominated layer, M = 7.8e-11 <
+// 2^-32, |acc| M = 32767. The mutation "missing flush" (knob off) makes all
+// three properties hold.
 TEST(RuntimeProperties, FlushOnTheInt64PathIsCaughtAndItsMutationToo) {
   Case c;
-  c.op = OpKind::fully_connected;
-  c.input_scale = 1.0f / 32768;
-  c.weight_shape = {2, 2};
-  c.weights = {1.0f, -0.5f, 1e-12f, -1e-12f};
-  c.bias = {0.0f, 0.75f};
-  const Policy& p = find_preset("tflite-int16x8");
-  const RuntimeProfile& r = find_runtime("tflite-16x8");
+  c.op = OpKind::conv2d;
+  c.input_scale = 9.99999993922529e-09f;
+  c.weight_shape = {1, 1, 1, 1};
+  c.weights = {0.0078125f};
+  c.bias = {1.0f};
+  const Policy& p = find_preset("reference-int16");
+  const RuntimeProfile& r = find_runtime("luci-interpreter");
   const Verdict m = check("multiplier_representable", p, r, c);
   EXPECT_TRUE(m.failed());
   EXPECT_NE(m.message.find("flushed"), std::string::npos) << m.message;
   EXPECT_TRUE(check("requantization_exact", p, r, c).failed());
+  EXPECT_TRUE(check("output_error_bound", p, r, c).failed());
   RuntimeProfile unflushed = r;
   unflushed.sixteen_bit.flush_tiny_multiplier = false;
   EXPECT_FALSE(check("multiplier_representable", p, unflushed, c).failed());
   EXPECT_FALSE(check("requantization_exact", p, unflushed, c).failed());
+  EXPECT_FALSE(check("output_error_bound", p, unflushed, c).failed());
 }
 
 // A policy that loses the bias fails output_error_bound where reference holds.
