@@ -16,7 +16,8 @@ std::string path_summary(const RuntimePath& p) {
 }
 
 void print_table(std::ostream& out) {
-  out << std::left << std::setw(24) << "runtime" << std::setw(44) << "8-bit path" << "16-bit path\n";
+  out << std::left << std::setw(24) << "runtime" << std::setw(44) << "8-bit path"
+      << "16-bit path\n";
   for (const RuntimeProfile& r : runtime_profiles())
     out << std::left << std::setw(24) << r.name << std::setw(44) << path_summary(r.eight_bit)
         << path_summary(r.sixteen_bit) << "\n";

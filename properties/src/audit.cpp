@@ -131,9 +131,9 @@ std::string replay_command(const AuditCell& cell) {
   return "quantcheck audit" +
          (cell.adapter.empty() ? std::string() : " --adapter " + shell_quote(cell.adapter)) +
          " --policy " + shell_quote(cell.policy) +
-         (cell.runtime.empty() ? std::string() : " --runtime " + cell.runtime) +
-         " --property " + cell.property->name +
-         " --replay " + shell_quote(case_to_json(cell.outcome.counterexample).dump());
+         (cell.runtime.empty() ? std::string() : " --runtime " + cell.runtime) + " --property " +
+         cell.property->name + " --replay " +
+         shell_quote(case_to_json(cell.outcome.counterexample).dump());
 }
 
 namespace {
@@ -215,7 +215,8 @@ std::string audit_text(const AuditReport& r) {
 
   if (!r.runtime_cells.empty()) {
     out << "\nruntime properties (policy @ runtime)\n" << std::left << std::setw(44) << "pair";
-    for (std::size_t i = 0; i < r.runtime_properties.size(); ++i) out << std::setw(6) << "R" + std::to_string(i + 1);
+    for (std::size_t i = 0; i < r.runtime_properties.size(); ++i)
+      out << std::setw(6) << "R" + std::to_string(i + 1);
     out << "\n";
     std::size_t j = 0;
     for (const auto& [policy, runtime] : r.runtime_rows) {
@@ -256,9 +257,8 @@ std::string audit_text(const AuditReport& r) {
       out << "  failure:   " << c.outcome.message << "\n";
       out << "  case:      " << case_to_json(c.outcome.counterexample).dump() << "\n";
       if (c.severity_lsb)
-        out << "  harm:      " << std::setprecision(4) << *c.severity_lsb
-            << " output LSB(s) on " << (c.runtime.empty() ? "the policy's natural runtime" : c.runtime)
-            << "\n";
+        out << "  harm:      " << std::setprecision(4) << *c.severity_lsb << " output LSB(s) on "
+            << (c.runtime.empty() ? "the policy's natural runtime" : c.runtime) << "\n";
       out << "  (" << cases_note(c) << ")\n";
       out << "  replay:    " << replay_command(c) << "\n";
     }

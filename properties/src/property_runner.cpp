@@ -49,11 +49,13 @@ PropertyOutcome run_property(const Property& p, const QuantizerUnderTest& q, con
 
 PropertyOutcome run_property_with(const Property& p, const QuantizerUnderTest& q,
                                   const rc::Gen<Case>& cases, const RunConfig& cfg) {
-  return run_verdicts(std::string(p.name) + "/" + q.name(),
-                      [&](const Case& c) { return p.check(q, c); }, cases, cfg);
+  return run_verdicts(
+      std::string(p.name) + "/" + q.name(), [&](const Case& c) { return p.check(q, c); }, cases,
+      cfg);
 }
 
-PropertyOutcome run_verdicts(const std::string& id, const std::function<Verdict(const Case&)>& check,
+PropertyOutcome run_verdicts(const std::string& id,
+                             const std::function<Verdict(const Case&)>& check,
                              const rc::Gen<Case>& cases, const RunConfig& cfg) {
   PropertyOutcome out;
   bool failing_seen = false;

@@ -91,7 +91,8 @@ Verdict multiplier_representable(const QuantizerUnderTest& q, const RuntimeProfi
   Built b;
   if (auto stop = build(q, rt, c, b)) return *stop;
   if (!b.prep.rejected.empty())
-    return Verdict::fail("Prepare rejects the layer (" + describe_layer(b) + "): " + b.prep.rejected);
+    return Verdict::fail("Prepare rejects the layer (" + describe_layer(b) +
+                         "): " + b.prep.rejected);
   const IntegerLayer& l = b.lc.layer;
   const long double bound = multiplier_relative_bound(*b.path);
   for (std::int64_t ch = 0; ch < l.geometry.out_c; ++ch) {
@@ -103,8 +104,8 @@ Verdict multiplier_representable(const QuantizerUnderTest& q, const RuntimeProfi
     if (m.flushed) {
       const int128 worst = worst_case_accumulator(l, ch);
       if (static_cast<long double>(worst) * M >= 0.5L) {
-        s << "flushed to 0 (e < -31), but |acc| reaches " << i128(worst)
-          << ", so an output of " << static_cast<double>(static_cast<long double>(worst) * M)
+        s << "flushed to 0 (e < -31), but |acc| reaches " << i128(worst) << ", so an output of "
+          << static_cast<double>(static_cast<long double>(worst) * M)
           << " steps becomes the zero point";
         return Verdict::fail(s.str());
       }
@@ -139,7 +140,19 @@ Verdict accumulator_no_overflow(const QuantizerUnderTest& q, const RuntimeProfil
   if (auto stop = build(q, rt, c, b)) return *stop;
   if (!b.prep.rejected.empty()) return Verdict::reject("Prepare rejects: " + b.prep.rejected);
   const IntegerLayer& l = b.lc.layer;
+  const bool pairs = b.path->int16_pair_saturation && l.activation == ActivationType::uint8 &&
+                     l.weight_type == WeightType::int8;
+  const int128 type_max = b.path->accumulator == AccumulatorType::int32
+                              ? int128{std::numeric_limits<std::int32_t>::max()}
+                              : int128{std::numeric_limits<std::int64_t>::max()};
   for (std::int64_t ch = 0; ch < l.geometry.out_c; ++ch) {
+    // The exact worst case (every partial sum is bounded by it) proves the
+    // channel safe; otherwise the worst-case input is built and run, so the
+    // counterexample is an input tensor. The int64 requantization multiplies
+    // acc by a 15-bit qr: safe below 2^47.
+    const int128 worst = worst_case_accumulator(l, ch);
+    const bool wide_requant = b.path->rounding == RequantRounding::int64_reduced_single_rhu;
+    if (!pairs && worst < type_max && (!wide_requant || worst < (int128{1} << 47))) continue;
     for (int sign : {1, -1}) {
       const std::vector<std::int32_t> x = extreme_input(l, ch, sign);
       const LayerRun run = run_layer(rt, l, b.prep, x);
@@ -165,8 +178,7 @@ Verdict accumulator_no_overflow(const QuantizerUnderTest& q, const RuntimeProfil
   return Verdict::ok();
 }
 
-Verdict requantization_exact(const QuantizerUnderTest& q, const RuntimeProfile& rt,
-                             const Case& c) {
+Verdict requantization_exact(const QuantizerUnderTest& q, const RuntimeProfile& rt, const Case& c) {
   Built b;
   if (auto stop = build(q, rt, c, b)) return *stop;
   if (!b.prep.rejected.empty()) return Verdict::reject("Prepare rejects: " + b.prep.rejected);
@@ -190,15 +202,15 @@ Verdict requantization_exact(const QuantizerUnderTest& q, const RuntimeProfile& 
       if (!got.overflow && diff <= bound && -diff <= bound) return std::nullopt;
       std::ostringstream s;
       s << check::channel_prefix(ch) << "acc = " << acc << " (" << describe_layer(b)
-        << "): the runtime gives " << got.y << ", the exactly rounded acc * M_repr gives "
-        << *want << " (M_repr = " << m.repr_num << " * 2^" << m.repr_exp2
+        << "): the runtime gives " << got.y << ", the exactly rounded acc * M_repr gives " << *want
+        << " (M_repr = " << m.repr_num << " * 2^" << m.repr_exp2
         << (m.flushed ? ", flushed to 0 by the runtime" : "") << "; bound " << bound << " LSB"
         << (got.overflow ? "; an intermediate overflowed" : "") << ")";
       return Verdict::fail(s.str());
     };
     // Every accumulator near 0, an even spread over the reachable range, and
     // the accumulators next to each rounding tie of the first outputs.
-    const int128 dense = std::min<int128>(reach, 1024);
+    const int128 dense = std::min<int128>(reach, 512);
     for (int128 a = -dense; a <= dense; ++a)
       if (auto v = check_one(a)) return *v;
     for (int k = -64; k <= 64; ++k)
@@ -235,19 +247,21 @@ Verdict output_error_bound(const QuantizerUnderTest& q, const RuntimeProfile& rt
   const std::int32_t zp_out = b.path->add_output_zero_point ? l.output_zero_point : 0;
   const long double lo = s_out * (b.prep.out_min - zp_out), hi = s_out * (b.prep.out_max - zp_out);
   const std::int64_t taps_c = g.op == OpKind::depthwise_conv2d ? 1 : g.in_c;
+  const std::int64_t out_h = g.out_h(), out_w = g.out_w(), pad_t = g.pad_top(),
+                     pad_l = g.pad_left();
   for (const std::vector<std::int32_t>& xq : probe_inputs(l, 2)) {
     const std::vector<long double> x = real_input(l, xq);
     const std::vector<long double> y = float_layer(b.lc, x);
     const LayerRun run = run_layer(rt, l, b.prep, xq);
     std::size_t at = 0;
-    for (std::int64_t oy = 0; oy < g.out_h(); ++oy)
-      for (std::int64_t ox = 0; ox < g.out_w(); ++ox)
+    for (std::int64_t oy = 0; oy < out_h; ++oy)
+      for (std::int64_t ox = 0; ox < out_w; ++ox)
         for (std::int64_t oc = 0; oc < g.out_c; ++oc, ++at) {
           long double sum_w = 0, sum_x = 0, n = 0;
           for (std::int64_t ky = 0; ky < g.kernel_h; ++ky)
             for (std::int64_t kx = 0; kx < g.kernel_w; ++kx) {
-              const std::int64_t iy = oy * g.stride_h - g.pad_top() + ky * g.dilation_h;
-              const std::int64_t ix = ox * g.stride_w - g.pad_left() + kx * g.dilation_w;
+              const std::int64_t iy = oy * g.stride_h - pad_t + ky * g.dilation_h;
+              const std::int64_t ix = ox * g.stride_w - pad_l + kx * g.dilation_w;
               if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
               for (std::int64_t i = 0; i < taps_c; ++i) {
                 const std::int64_t ic = g.op == OpKind::depthwise_conv2d ? oc : i;
@@ -280,8 +294,8 @@ Verdict output_error_bound(const QuantizerUnderTest& q, const RuntimeProfile& rt
             s << "output " << at << " (channel " << oc << ", " << describe_layer(b)
               << "): deq(y_q) = " << static_cast<double>(got) << " but the float layer gives "
               << static_cast<double>(y[at]) << ": error " << static_cast<double>(err / s_out)
-              << " LSB beyond the bound " << static_cast<double>(bound / s_out)
-              << " LSB; input " << input_json(xq);
+              << " LSB beyond the bound " << static_cast<double>(bound / s_out) << " LSB; input "
+              << input_json(xq);
             return Verdict::fail(s.str());
           }
         }
@@ -320,7 +334,7 @@ const std::vector<Entry>& entries() {
         PropertyInput::finite, &on_natural_runtime<&accumulator_no_overflow>},
        &accumulator_no_overflow},
       {{"requantization_exact", "runtime_layer",
-        "For every reachable accumulator value probed (all |acc| <= 1024, a spread over the "
+        "For every reachable accumulator value probed (all |acc| <= 512, a spread over the "
         "worst-case range, and the values next to each rounding tie), the runtime's output "
         "integer differs from the exactly rounded acc * M_repr + zp_out (M_repr the multiplier "
         "as the runtime stores it, before any flush; clamped to the output range) by at most "
@@ -405,9 +419,9 @@ std::vector<std::string> default_runtimes_for(const QuantizerUnderTest& q) {
 PropertyOutcome run_runtime_property(const Property& p, const QuantizerUnderTest& q,
                                      const RuntimeProfile& r, const RunConfig& cfg) {
   const RuntimeCheck f = runtime_check_of(p);
-  return run_verdicts(std::string(p.name) + "/" + q.name() + "@" + r.name,
-                      [&](const Case& c) { return f(q, r, c); }, generator_for(p, q.contract()),
-                      cfg);
+  return run_verdicts(
+      std::string(p.name) + "/" + q.name() + "@" + r.name,
+      [&](const Case& c) { return f(q, r, c); }, generator_for(p, q.contract()), cfg);
 }
 
 std::optional<double> severity_lsb(const QuantizerUnderTest& q, const RuntimeProfile& rt,

@@ -67,8 +67,7 @@ TEST(RuntimeProperties, ReferenceHoldsEveryDeclaredRuntimeProperty) {
         if (!runtime_declared(prop, q.contract(), r)) continue;
         const PropertyOutcome o = run_runtime_property(prop, q, r, quick(40));
         EXPECT_TRUE(o.error.empty()) << o.error;
-        EXPECT_FALSE(o.found) << name << " @ " << r.name << " / " << prop.name << ": "
-                              << o.message;
+        EXPECT_FALSE(o.found) << name << " @ " << r.name << " / " << prop.name << ": " << o.message;
       }
     }
   }
@@ -94,13 +93,13 @@ TEST(RuntimeProperties, One6970IsAnOutputErrorOfThousandsOfLsb) {
 // onnxruntime#16105: the u8s8 pair sum saturates on AVX2 without VNNI only.
 TEST(RuntimeProperties, OrtPairSaturationIsAnAccumulatorOverflow) {
   const Policy& p = find_preset("reference");
-  const Verdict bad = check("accumulator_no_overflow", p, find_runtime("onnxruntime-mlas-avx2"),
-                            case_16105());
+  const Verdict bad =
+      check("accumulator_no_overflow", p, find_runtime("onnxruntime-mlas-avx2"), case_16105());
   EXPECT_TRUE(bad.failed());
   EXPECT_NE(bad.message.find("pair sum saturated"), std::string::npos) << bad.message;
   EXPECT_NE(bad.message.find("input ["), std::string::npos);
-  EXPECT_FALSE(check("accumulator_no_overflow", p, find_runtime("onnxruntime-mlas"), case_16105())
-                   .failed());
+  EXPECT_FALSE(
+      check("accumulator_no_overflow", p, find_runtime("onnxruntime-mlas"), case_16105()).failed());
   EXPECT_FALSE(runtime_declared(find_property("accumulator_no_overflow"), contract_of(p),
                                 find_runtime("onnxruntime-mlas-avx2")));
 }
@@ -118,8 +117,9 @@ TEST(RuntimeProperties, Int32AccumulatorFor16x8IsCaught) {
   mutated.sixteen_bit.accumulator = AccumulatorType::int32;
   EXPECT_TRUE(run_runtime_property(prop, q, mutated, quick(100)).found);
   // A replay of the counterexample fails again.
-  EXPECT_TRUE(runtime_check_of(prop)(q, find_runtime("tflite-16x8-int32-acc"), narrow.counterexample)
-                  .failed());
+  EXPECT_TRUE(
+      runtime_check_of(prop)(q, find_runtime("tflite-16x8-int32-acc"), narrow.counterexample)
+          .failed());
 }
 
 // The tiny-multiplier flush on the int64 path (the audit's counterexample for

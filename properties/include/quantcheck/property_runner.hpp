@@ -40,7 +40,8 @@ PropertyOutcome run_property_with(const Property& p, const QuantizerUnderTest& q
                                   const rc::Gen<Case>& cases, const RunConfig& cfg);
 
 // The same for any check of a case (the runtime properties run through this).
-PropertyOutcome run_verdicts(const std::string& id, const std::function<Verdict(const Case&)>& check,
+PropertyOutcome run_verdicts(const std::string& id,
+                             const std::function<Verdict(const Case&)>& check,
                              const rc::Gen<Case>& cases, const RunConfig& cfg);
 
 // Loads RapidCheck's global configuration (RC_PARAMS) without the
