@@ -260,9 +260,13 @@ std::vector<std::string> natural_runtimes(const Policy& p) {
   if (starts_with(n, "reference")) return runtime_names();
   if (starts_with(n, "luci")) return {"luci-interpreter"};
   if (starts_with(n, "tflite")) {
-    return {p.activation_abs_max > 255 ? "tflite-16x8" : "tflite-x86"};
+    // 16x8 also on its int32-accumulator fallback (tensorflow#53763, tflite-micro #3597).
+    if (p.activation_abs_max > 255) return {"tflite-16x8", "tflite-16x8-int32-acc"};
+    return {"tflite-x86"};
   }
-  if (starts_with(n, "onnxruntime") || starts_with(n, "pytorch")) return {"onnxruntime-mlas"};
+  // Also on x86 without VNNI, where u8s8 pair sums saturate (onnxruntime#16105).
+  if (starts_with(n, "onnxruntime") || starts_with(n, "pytorch"))
+    return {"onnxruntime-mlas", "onnxruntime-mlas-avx2"};
   return {"tflite-reference"};
 }
 

@@ -20,10 +20,11 @@ std::vector<std::string> runtime_names();
 
 // The runtimes a policy preset is audited against by default:
 // luci-* -> luci-interpreter, tflite-int8 -> tflite-x86, tflite-int16x8 ->
-// tflite-16x8, onnxruntime-* -> onnxruntime-mlas, pytorch-* -> onnxruntime-mlas
-// (PyTorch's quantized models are deployed through ONNX export; its own fbgemm
-// requantizes in float32 too), reference* -> every runtime. Unknown names
-// (adapters) -> tflite-reference.
+// tflite-16x8 and its int32-accumulator fallback, onnxruntime-* and pytorch-*
+// -> onnxruntime-mlas and onnxruntime-mlas-avx2 (PyTorch's quantized models
+// are deployed through ONNX export; its own fbgemm requantizes in float32
+// too), reference* -> every runtime. Unknown names -> tflite-reference. The
+// first is the one a quantizer hazard's harm is rated on.
 std::vector<std::string> natural_runtimes(const Policy& p);
 
 // The activation type a policy's layer runs with on a profile: int16 for
