@@ -22,6 +22,8 @@
 #include "quantcheck/detection_power.hpp"
 #include "quantcheck/error.hpp"
 #include "quantcheck/presets.hpp"
+#include "quantcheck/runtime/profiles.hpp"
+#include "quantcheck/runtime_properties.hpp"
 
 namespace quantcheck::cli {
 namespace {
@@ -30,6 +32,7 @@ struct AuditOptions {
   std::vector<std::string> policies;
   std::vector<std::string> properties;
   std::vector<std::string> adapters;  // external adapters (adapters/, docs/adapter-protocol.md)
+  std::vector<std::string> runtimes;  // runtime profiles (default: each policy's natural ones)
   std::string seed_text;
   std::string cases_text;
   std::uint64_t seed = RunConfig{}.seed;
@@ -60,12 +63,16 @@ std::vector<Policy> chosen_policies(const AuditOptions& o) {
   return out;
 }
 
-std::vector<const Property*> chosen_properties(const AuditOptions& o) {
+// The chosen quantizer properties (runtime == false) or runtime properties.
+std::vector<const Property*> chosen_properties(const AuditOptions& o, bool runtime) {
   std::vector<const Property*> out;
   if (o.properties.empty()) {
-    for (const Property& p : properties()) out.push_back(&p);
+    for (const Property& p : runtime ? runtime_properties() : properties()) out.push_back(&p);
   } else {
-    for (const auto& name : o.properties) out.push_back(&find_property(name));
+    for (const auto& name : o.properties) {
+      const Property& p = find_property(name);
+      if (is_runtime_property(p) == runtime) out.push_back(&p);
+    }
   }
   return out;
 }
@@ -88,6 +95,13 @@ AdapterOptions adapter_options(const AuditOptions& o) {
   if (o.start_timeout >= 0)
     a.start_timeout = std::chrono::milliseconds(static_cast<long long>(o.start_timeout * 1000));
   return a;
+}
+
+// Every chosen property: the quantizer ones, then the runtime ones.
+std::vector<const Property*> chosen_properties(const AuditOptions& o) {
+  std::vector<const Property*> out = chosen_properties(o, false);
+  for (const Property* p : chosen_properties(o, true)) out.push_back(p);
+  return out;
 }
 
 void emit(const AuditOptions& o, const std::string& text) {
@@ -113,14 +127,27 @@ int replay(const AuditOptions& o) {
   const Case c = case_from_json(parse_json_text(o.replay, "--replay"));
   const auto q = quantizer_for_replay(o.policies[0], o.adapters, adapter_options(o));
   int code = 0;
+  if (o.runtimes.size() > 1) throw UsageError("--replay takes at most one --runtime");
+  for (const std::string& name : o.runtimes) (void)find_runtime(name);
   nlohmann::json verdicts = nlohmann::json::array();
   std::ostringstream text, md;
   md << "| policy | property | status | message |\n|---|---|---|---|\n";
   for (const Property* p : chosen_properties(o)) {
     // A property about NaN and Inf says nothing about a finite case.
     const bool applies = p->input != PropertyInput::non_finite || !all_finite(c);
-    const Verdict v = applies ? p->check(*q, c) : Verdict::ok();
-    const bool declared = is_declared(*p, q->guarantees());
+    Verdict v = Verdict::ok();
+    bool declared = false;
+    std::string where = q->name();
+    if (const RuntimeCheck f = runtime_check_of(*p)) {
+      const RuntimeProfile& rt =
+          find_runtime(o.runtimes.empty() ? default_runtimes_for(*q).front() : o.runtimes[0]);
+      if (applies) v = f(*q, rt, c);
+      declared = runtime_declared(*p, q->contract(), rt);
+      where += " @ " + rt.name;
+    } else {
+      if (applies) v = p->check(*q, c);
+      declared = is_declared(*p, q->guarantees());
+    }
     const char* status = !applies                            ? "not applicable"
                          : v.kind == Verdict::Kind::holds    ? "holds"
                          : v.kind == Verdict::Kind::rejected ? "rejected (InputError)"
@@ -128,7 +155,7 @@ int replay(const AuditOptions& o) {
                                                              : "hazard (not declared)";
     const std::string message =
         applies ? v.message : "the case holds no NaN or Inf; this property checks only those";
-    text << q->name() << " / " << p->name << ": " << status << "\n";
+    text << where << " / " << p->name << ": " << status << "\n";
     if (!message.empty()) text << "  " << message << "\n";
     md << "| " << q->name() << " | " << p->name << " | " << status << " | " << message << " |\n";
     verdicts.push_back({{"policy", q->name()},
@@ -193,6 +220,9 @@ void add_audit_command(CLI::App& app, int& exit_code) {
   auto* cases = cmd->add_option("--cases", o->cases_text,
                                 "Generated cases per property and policy, 1 to 1000000 (default " +
                                     std::to_string(RunConfig{}.cases) + ")");
+  cmd->add_option("--runtime", o->runtimes,
+                  "Check the runtime properties on these runtime profiles (repeatable; default: "
+                  "each policy's natural runtimes, see `quantcheck runtimes`)");
   auto* json = cmd->add_flag("--json", o->json, "Print the report as JSON");
   cmd->add_flag("--markdown", o->markdown, "Print the report as markdown (docs/audit.md)")
       ->excludes(json);
@@ -274,7 +304,8 @@ void add_audit_command(CLI::App& app, int& exit_code) {
     RunConfig cfg;
     cfg.seed = o->seed;
     cfg.cases = o->cases;
-    const auto props = chosen_properties(*o);
+    for (const std::string& name : o->runtimes) (void)find_runtime(name);  // bad names exit 2 first
+    const auto props = chosen_properties(*o, false);
     // Adapters first: one that cannot start is a usage error, found before
     // the presets' rows run. Their rows still come after the presets'.
     AuditReport adapter_rows;
@@ -288,13 +319,20 @@ void add_audit_command(CLI::App& app, int& exit_code) {
           throw UsageError(
               c.policy + " cannot start: " + c.outcome.error.substr(0, c.outcome.error.find('\n')));
     }
+    const std::vector<Policy> policies = chosen_policies(*o);
     AuditReport r;
     {
       Progress progress("audit");
-      r = run_audit(chosen_policies(*o), props, cfg, std::ref(progress));
+      r = run_audit(policies, props, cfg, std::ref(progress));
     }
     r.policies.insert(r.policies.end(), adapter_rows.policies.begin(), adapter_rows.policies.end());
     r.cells.insert(r.cells.end(), adapter_rows.cells.begin(), adapter_rows.cells.end());
+    {
+      Progress progress("audit (runtimes)");
+      append_runtime_rows(r, policies, chosen_properties(*o, true), o->runtimes, cfg,
+                          std::ref(progress));
+    }
+    rate_severity(r, policies);
     if (o->json)
       emit(*o, audit_json(r).dump(2) + "\n");
     else if (o->markdown)
