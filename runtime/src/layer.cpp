@@ -302,7 +302,7 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
           const auto acc32 = static_cast<std::int32_t>(t.acc);
           std::int64_t y = 0;
           bool zp_added = false;
-          switch (path.rounding) {
+          switch (rounding_for(path, g.op)) {
             case RequantRounding::srdhm_rhu_then_rdbpot_rhafz:
               y = rq::mbqm_double(acc32, m.q31.q, m.q31.e);
               break;

@@ -8,6 +8,11 @@ const RuntimePath& path_for(const RuntimeProfile& p, ActivationType a) {
   return a == ActivationType::int16 ? p.sixteen_bit : p.eight_bit;
 }
 
+RequantRounding rounding_for(const RuntimePath& path, OpKind op) {
+  if (op == OpKind::depthwise_conv2d && path.depthwise_rounding) return *path.depthwise_rounding;
+  return path.rounding;
+}
+
 int requantization_bound_lsb(const RuntimePath& path) {
   switch (path.rounding) {
     case RequantRounding::single_rhu:

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 
 #include "layer_cases.hpp"
 #include "tflite_runtime.hpp"
@@ -40,32 +39,14 @@ Tally measure(const TfLiteLibrary& lib, OpKind op, bool int16) {
   for (Regime regime : kRegimes)
     for (int k = 0; k < cases_per_regime(); ++k) {
       const LayerCase c = make_case(rng, op, int16, regime);
-      TfLiteLayer layer(lib, model::build_quantized_layer_model(c.layer));
-      EXPECT_EQ(layer.error(), "") << c.name;
-      if (!layer.error().empty()) continue;
-      const std::size_t width = int16 ? 2 : 1;
-      std::vector<std::uint8_t> in(c.input.size() * width), out(layer.output_bytes());
-      for (std::size_t i = 0; i < c.input.size(); ++i) {
-        if (int16) {
-          const auto v = static_cast<std::int16_t>(c.input[i]);
-          std::memcpy(&in[2 * i], &v, 2);
-        } else {
-          in[i] = static_cast<std::uint8_t>(static_cast<std::int8_t>(c.input[i]));
-        }
-      }
-      EXPECT_TRUE(layer.run(in.data(), in.size(), out.data(), out.size())) << layer.error();
+      std::string error;
+      const auto got_all = run_quantized_layer(lib, c.layer, c.input, &error);
+      EXPECT_EQ(error, "") << c.name;
       const Accumulators a = accumulate(c.layer, c.input);
-      EXPECT_EQ(a.acc.size() * width, out.size()) << c.name;
-      if (a.acc.size() * width != out.size()) continue;
+      EXPECT_EQ(a.acc.size(), got_all.size()) << c.name;
+      if (a.acc.size() != got_all.size()) continue;
       for (std::size_t o = 0; o < a.acc.size(); ++o) {
-        std::int32_t got;
-        if (int16) {
-          std::int16_t v;
-          std::memcpy(&v, &out[2 * o], 2);
-          got = v;
-        } else {
-          got = static_cast<std::int8_t>(out[o]);
-        }
+        const std::int32_t got = got_all[o];
         const QuantizedMultiplier qm =
             quantize_multiplier(effective_multiplier(c.layer, std::size_t(a.channel[o])));
         const auto acc32 = static_cast<std::int32_t>(static_cast<std::uint32_t>(a.acc[o]));

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <type_traits>
 
@@ -119,6 +120,38 @@ bool TfLiteLayer::run(const void* input, std::size_t input_size, void* output,
     return false;
   }
   return true;
+}
+
+std::vector<std::int32_t> run_quantized_layer(const TfLiteLibrary& lib,
+                                              const model::QuantizedLayerModel& layer,
+                                              const std::vector<std::int32_t>& input,
+                                              std::string* error) {
+  TfLiteLayer t(lib, model::build_quantized_layer_model(layer));
+  const std::size_t width = layer.int16_activations ? 2 : 1;
+  std::vector<std::uint8_t> in(input.size() * width), out(t.output_bytes());
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    if (width == 2) {
+      const auto v = static_cast<std::int16_t>(input[i]);
+      std::memcpy(&in[2 * i], &v, 2);
+    } else {
+      in[i] = static_cast<std::uint8_t>(static_cast<std::int8_t>(input[i]));
+    }
+  }
+  if (!t.run(in.data(), in.size(), out.data(), out.size())) {
+    *error = t.error();
+    return {};
+  }
+  std::vector<std::int32_t> values(out.size() / width);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (width == 2) {
+      std::int16_t v;
+      std::memcpy(&v, &out[2 * i], 2);
+      values[i] = v;
+    } else {
+      values[i] = static_cast<std::int8_t>(out[i]);
+    }
+  }
+  return values;
 }
 
 }  // namespace quantcheck::interop

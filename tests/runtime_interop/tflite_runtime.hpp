@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "quantcheck/model/quantized_layer_model.hpp"
+
 namespace quantcheck::interop {
 
 class TfLiteLibrary;
@@ -37,6 +39,13 @@ class TfLiteLayer {
   void* interpreter_ = nullptr;
   std::string error_;
 };
+
+// Builds `layer`'s model, runs it once on `input` (values of the activation
+// type) and returns the output values; empty and *error on failure.
+std::vector<std::int32_t> run_quantized_layer(const TfLiteLibrary& lib,
+                                              const model::QuantizedLayerModel& layer,
+                                              const std::vector<std::int32_t>& input,
+                                              std::string* error);
 
 // Null (and *why) when the library is absent or lacks a symbol.
 const TfLiteLibrary* load_tflite_library(std::string* why);
