@@ -13,6 +13,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libhwy-dev
   clang-format afl++ zip unzip
   python3-torch                                           # the real PyTorch adapter (tests label 'external')
+  libonnx-dev libonnx-testdata libprotobuf-dev             # ONNX backend node tests (tests/runtime_interop)
 )
 # npm fetches the TFLite 2.9 runtime for the interop test; keep a node/npm already installed.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
