@@ -74,21 +74,20 @@ void validate_layer(const IntegerLayer& l) {
     throw InputError("layer: every dimension, stride and dilation must be >= 1");
   if (g.op == OpKind::depthwise_conv2d && g.out_c != g.in_c * g.depth_multiplier)
     throw InputError("layer: depthwise output channels must be in_c * depth_multiplier");
-  if (g.op == OpKind::fully_connected && (g.kernel_h != 1 || g.kernel_w != 1 || g.in_h != 1 ||
-                                          g.in_w != 1))
+  if (g.op == OpKind::fully_connected &&
+      (g.kernel_h != 1 || g.kernel_w != 1 || g.in_h != 1 || g.in_w != 1))
     throw InputError("layer: fully_connected has no spatial dimensions");
   if (static_cast<std::int64_t>(l.weights.size()) != g.filter_size())
     throw InputError("layer: " + std::to_string(l.weights.size()) + " weights for a filter of " +
                      std::to_string(g.filter_size()));
   const auto ns = static_cast<std::int64_t>(l.weight_scales.size());
-  if (ns != 1 && ns != g.out_c)
-    throw InputError("layer: weight scales must number 1 or out_c");
-  if (!l.weight_zero_points.empty() &&
-      l.weight_zero_points.size() != l.weight_scales.size())
+  if (ns != 1 && ns != g.out_c) throw InputError("layer: weight scales must number 1 or out_c");
+  if (!l.weight_zero_points.empty() && l.weight_zero_points.size() != l.weight_scales.size())
     throw InputError("layer: weight zero points must number as the weight scales");
   if (!l.bias.empty() && static_cast<std::int64_t>(l.bias.size()) != g.out_c)
     throw InputError("layer: bias must have out_c values or none");
-  if (g.out_h() < 1 || g.out_w() < 1) throw InputError("layer: the kernel is larger than the input");
+  if (g.out_h() < 1 || g.out_w() < 1)
+    throw InputError("layer: the kernel is larger than the input");
 }
 
 // The multiplier the path computes from the float32 scales.
@@ -203,8 +202,8 @@ PreparedLayer prepare_layer(const RuntimeProfile& p, const IntegerLayer& l) {
                     std::to_string(p.prepare.reject_multiplier_at_least));
     if (is_q31(path.multiplier)) {
       const rq::QuantizedMultiplier plain = rq::quantize_multiplier(m.real, false, false);
-      m.q31 = rq::quantize_multiplier(m.real, path.flush_tiny_multiplier,
-                                      path.single_rounding_clamp);
+      m.q31 =
+          rq::quantize_multiplier(m.real, path.flush_tiny_multiplier, path.single_rounding_clamp);
       m.flushed = m.q31.flushed;
       m.clamped = m.q31.clamped;
       if (path.multiplier == MultiplierForm::q31) {
@@ -230,6 +229,9 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
                      std::to_string(g.input_size()));
   if (!prep.rejected.empty()) throw InputError("prepare rejected the layer: " + prep.rejected);
   const RuntimePath& path = path_for(p, l.activation);
+  // The op's own rounding where the profile gives one (tflite-x86 depthwise).
+  RuntimePath op_path = path;
+  op_path.rounding = rounding_for(path, l.geometry.op);
   const AccumulatorType acc_type = path.accumulator;
   const bool pairs = path.int16_pair_saturation && l.activation == ActivationType::uint8 &&
                      l.weight_type == WeightType::int8 && g.op != OpKind::depthwise_conv2d;
@@ -247,7 +249,11 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
       for (std::int64_t ox = 0; ox < out_w; ++ox) {
         for (std::int64_t oc = 0; oc < g.out_c; ++oc, ++at) {
           OutputTrace t;
-          const std::int64_t zp_w = path.apply_weight_zero_point ? weight_zp(l, oc) : 0;
+          // Every runtime subtracts a uint8 filter's zero point; the TFLite int8
+          // conv reference never reads a signed filter's.
+          const std::int64_t zp_w =
+              path.apply_weight_zero_point || l.weight_type == WeightType::uint8 ? weight_zp(l, oc)
+                                                                                 : 0;
           const std::int64_t zp_x = l.input_zero_point;
           int128 acc = 0;        // the exact sum in the kernel's order
           int128 pair_loss = 0;  // what the int16 pair saturation removed
@@ -260,12 +266,15 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
               const std::int64_t ix = ox * g.stride_w - pad_l + kx * g.dilation_w;
               const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
               for (std::int64_t i = 0; i < taps_c; ++i) {
-                const std::int64_t ic = g.op == OpKind::depthwise_conv2d ? oc / g.depth_multiplier : i;
+                const std::int64_t ic =
+                    g.op == OpKind::depthwise_conv2d ? oc / g.depth_multiplier : i;
                 // Padding reads as the input zero point: the product is 0.
-                const std::int64_t x =
-                    inside ? input[static_cast<std::size_t>(((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic)]
-                           : zp_x;
-                const std::int64_t w = l.weights[static_cast<std::size_t>(filter_index(g, oc, ky, kx, ic))];
+                const std::int64_t x = inside
+                                           ? input[static_cast<std::size_t>(
+                                                 ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic)]
+                                           : zp_x;
+                const std::int64_t w =
+                    l.weights[static_cast<std::size_t>(filter_index(g, oc, ky, kx, ic))];
                 acc += int128{x - zp_x} * (w - zp_w);
                 if (acc < type_min(acc_type) || acc > type_max(acc_type)) partial_overflow = true;
                 if (pairs) {
@@ -298,34 +307,10 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
           t.acc = wrap_to(acc_type, profile_sum);
           t.acc_overflow = partial_overflow || t.pair_saturated || profile_sum != int128{t.acc};
 
-          const ChannelMultiplier& m = prep.channels[static_cast<std::size_t>(oc)];
-          const auto acc32 = static_cast<std::int32_t>(t.acc);
-          std::int64_t y = 0;
-          bool zp_added = false;
-          switch (rounding_for(path, g.op)) {
-            case RequantRounding::srdhm_rhu_then_rdbpot_rhafz:
-              y = rq::mbqm_double(acc32, m.q31.q, m.q31.e);
-              break;
-            case RequantRounding::ruy_x86_rhu_then_rhu: y = rq::ruy_x86(acc32, m.q31.q, m.q31.e); break;
-            case RequantRounding::single_rhu: y = rq::mbqm_single(acc32, m.q31.q, m.q31.e); break;
-            case RequantRounding::int64_reduced_single_rhu: {
-              const rq::Checked c = rq::mbqm_int64(t.acc, m.q31.q, m.q31.e);
-              y = c.value;
-              t.requant_overflow = c.overflow;
-              break;
-            }
-            case RequantRounding::float32_rne: {
-              const auto lo = static_cast<float>(prep.out_min - zp_out);
-              const auto hi = static_cast<float>(prep.out_max - zp_out);
-              y = rq::float32_rne(acc32, m.scale32, lo, hi);
-              break;
-            }
-            case RequantRounding::float64_rne: y = rq::float64_rne(t.acc, m.scale32); break;
-            case RequantRounding::mantissa24_rhu: y = rq::mantissa24_rhu(t.acc, m.scale32); break;
-          }
-          if (!zp_added && path.add_output_zero_point) y += zp_out;
-          y = std::clamp<std::int64_t>(y, prep.out_min, prep.out_max);
-          t.y = static_cast<std::int32_t>(y);
+          const Requantized rq = requantize(op_path, prep.channels[static_cast<std::size_t>(oc)],
+                                            t.acc, zp_out, prep.out_min, prep.out_max);
+          t.requant_overflow = rq.overflow;
+          t.y = rq.y;
           run.output[at] = t.y;
           if (trace) run.trace[at] = t;
         }
@@ -333,6 +318,47 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
     }
   }
   return run;
+}
+
+Requantized requantize(const RuntimePath& path, const ChannelMultiplier& m, std::int64_t acc,
+                       std::int32_t zp_out, std::int32_t out_min, std::int32_t out_max) {
+  Requantized out;
+  const auto acc32 = static_cast<std::int32_t>(acc);  // the int32 paths hold an int32
+  std::int64_t y = 0;
+  switch (path.rounding) {
+    case RequantRounding::srdhm_rhu_then_rdbpot_rhafz:
+      y = rq::mbqm_double(acc32, m.q31.q, m.q31.e);
+      break;
+    case RequantRounding::ruy_x86_rhu_then_rhu: y = rq::ruy_x86(acc32, m.q31.q, m.q31.e); break;
+    case RequantRounding::single_rhu: y = rq::mbqm_single(acc32, m.q31.q, m.q31.e); break;
+    case RequantRounding::int64_reduced_single_rhu: {
+      const rq::Checked c = rq::mbqm_int64(acc, m.q31.q, m.q31.e);
+      y = c.value;
+      out.overflow = c.overflow;
+      break;
+    }
+    case RequantRounding::float32_rne:
+      // MLAS / XNNPACK clamp to [min - zp, max - zp] in float before rounding.
+      y = rq::float32_rne(acc32, m.scale32, static_cast<float>(out_min - zp_out),
+                          static_cast<float>(out_max - zp_out));
+      break;
+    case RequantRounding::float64_rne: y = rq::float64_rne(acc, m.scale32); break;
+    case RequantRounding::mantissa24_rhu: y = rq::mantissa24_rhu(acc, m.scale32); break;
+  }
+  if (path.add_output_zero_point) y += zp_out;
+  out.y = static_cast<std::int32_t>(std::clamp<std::int64_t>(y, out_min, out_max));
+  return out;
+}
+
+std::optional<std::int64_t> requantize_exact(const RuntimePath& path, const ChannelMultiplier& m,
+                                             int128 acc, std::int32_t zp_out, std::int32_t out_min,
+                                             std::int32_t out_max) {
+  const bool even = path.rounding == RequantRounding::float32_rne ||
+                    path.rounding == RequantRounding::float64_rne;
+  const std::optional<std::int64_t> r = round_dyadic(acc, m.repr_num, m.repr_exp2, even);
+  if (!r) return std::nullopt;
+  const std::int64_t y = *r + (path.add_output_zero_point ? zp_out : 0);
+  return std::clamp<std::int64_t>(y, out_min, out_max);
 }
 
 ExactMultiplier exact_multiplier(float s_in, float s_w, float s_out) {
@@ -412,8 +438,8 @@ std::optional<std::int64_t> round_dyadic(int128 a, std::int64_t num, int exp2, b
 int128 worst_case_accumulator(const IntegerLayer& l, std::int64_t channel) {
   const LayerGeometry& g = l.geometry;
   const std::int64_t zp_x = l.input_zero_point;
-  const std::int64_t x_abs =
-      std::max<std::int64_t>(activation_max(l.activation) - zp_x, zp_x - activation_min(l.activation));
+  const std::int64_t x_abs = std::max<std::int64_t>(activation_max(l.activation) - zp_x,
+                                                    zp_x - activation_min(l.activation));
   const std::int64_t zp_w = weight_zp(l, channel);
   int128 sum = l.bias.empty() ? 0 : int128{l.bias[static_cast<std::size_t>(channel)]};
   sum = sum < 0 ? -sum : sum;

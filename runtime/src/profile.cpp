@@ -17,8 +17,7 @@ int requantization_bound_lsb(const RuntimePath& path) {
   switch (path.rounding) {
     case RequantRounding::single_rhu:
     case RequantRounding::int64_reduced_single_rhu:
-    case RequantRounding::mantissa24_rhu:
-      return 0;  // one exact rounding of acc * M_repr
+    case RequantRounding::mantissa24_rhu: return 0;  // one exact rounding of acc * M_repr
     case RequantRounding::srdhm_rhu_then_rdbpot_rhafz:
     case RequantRounding::ruy_x86_rhu_then_rhu:
       return 1;  // two roundings: the first can move the second across a tie

@@ -3,6 +3,7 @@
 #include "quantcheck/runtime/profiles.hpp"
 
 #include "quantcheck/error.hpp"
+#include "quantcheck/runtime/layer_case.hpp"
 
 namespace quantcheck {
 namespace {
@@ -227,9 +228,10 @@ RuntimeProfile luci_interpreter() {
 }
 
 std::vector<RuntimeProfile> make_profiles() {
-  return {tflite_reference(), tflite_x86(),       tflite_single_rounding(), tflite_16x8(),
-          tflite_16x8_int32_acc(), onnx_reference(), onnxruntime_mlas(),    onnxruntime_mlas_avx2(),
-          xnnpack_fp32(),       gemmlowp(),         luci_interpreter()};
+  return {
+      tflite_reference(),      tflite_x86(),     tflite_single_rounding(), tflite_16x8(),
+      tflite_16x8_int32_acc(), onnx_reference(), onnxruntime_mlas(),       onnxruntime_mlas_avx2(),
+      xnnpack_fp32(),          gemmlowp(),       luci_interpreter()};
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) {
@@ -269,10 +271,7 @@ std::vector<std::string> natural_runtimes(const Policy& p) {
 }
 
 ActivationType activation_for(const Policy& p, const RuntimeProfile& r) {
-  if (p.weight_type == WeightType::int16 || p.activation_abs_max > 255)
-    return ActivationType::int16;
-  if (p.weight_type == WeightType::uint8) return ActivationType::uint8;
-  return r.int8_weights_take_uint8_activations ? ActivationType::uint8 : ActivationType::int8;
+  return activation_for(p.weight_type, p.activation_abs_max, r);
 }
 
 }  // namespace quantcheck

@@ -62,8 +62,8 @@ std::int32_t mbqm_double(std::int32_t x, std::int32_t q, int e) {
   const int left = e > 0 ? e : 0;
   const int right = e > 0 ? 0 : -e;
   // x * (1 << left): a plain int32 multiply in the source; it wraps.
-  const std::int32_t shifted = wrap32(static_cast<std::int64_t>(
-      static_cast<std::uint64_t>(static_cast<std::int64_t>(x)) << left));
+  const std::int32_t shifted = wrap32(
+      static_cast<std::int64_t>(static_cast<std::uint64_t>(static_cast<std::int64_t>(x)) << left));
   return rdbpot(srdhm(shifted, q), right);
 }
 
@@ -74,8 +74,7 @@ std::int32_t mbqm_single(std::int32_t x, std::int32_t q, int e) {
 }
 
 std::int32_t reduced15(std::int32_t q) {
-  return q < 0x7FFF0000 ? static_cast<std::int32_t>((std::int64_t{q} + (1LL << 15)) >> 16)
-                        : 0x7FFF;
+  return q < 0x7FFF0000 ? static_cast<std::int32_t>((std::int64_t{q} + (1LL << 15)) >> 16) : 0x7FFF;
 }
 
 Checked mbqm_int64(std::int64_t x, std::int32_t q, int e) {
@@ -87,8 +86,8 @@ Checked mbqm_int64(std::int64_t x, std::int32_t q, int e) {
   const int128 hi = std::numeric_limits<std::int64_t>::max();
   if (product < lo || product > hi) out.overflow = true;
   const std::int64_t wrapped = wrap64(product);
-  const int128 rounded = total_shift >= 1 ? int128{wrapped} + (int128{1} << (total_shift - 1))
-                                          : int128{wrapped};
+  const int128 rounded =
+      total_shift >= 1 ? int128{wrapped} + (int128{1} << (total_shift - 1)) : int128{wrapped};
   if (rounded > hi) out.overflow = true;
   const std::int64_t sum = wrap64(rounded);
   const std::int64_t result =
@@ -102,8 +101,8 @@ std::int32_t ruy_x86(std::int32_t x, std::int32_t q, int e) {
   const int left = e > 0 ? e : 0;
   const int right = e > 0 ? 0 : -e;
   // vpsllvd: a 32-bit lane shift (not saturating)
-  const std::int32_t shifted = wrap32(static_cast<std::int64_t>(
-      static_cast<std::uint64_t>(static_cast<std::int64_t>(x)) << left));
+  const std::int32_t shifted = wrap32(
+      static_cast<std::int64_t>(static_cast<std::uint64_t>(static_cast<std::int64_t>(x)) << left));
   // 64-bit product, + 2^30, >> 31 (floor): RHU of shifted * q / 2^31
   const std::int64_t y64 = (std::int64_t{shifted} * q + (1LL << 30)) >> 31;
   const std::int32_t y = wrap32(y64);
@@ -131,7 +130,7 @@ std::int64_t mantissa24_rhu(std::int64_t acc, float scale) {
   int e = 0;
   const double f = std::frexp(static_cast<double>(scale), &e);  // scale = f 2^e, f in [0.5, 1)
   const auto m = static_cast<std::int64_t>(std::ldexp(f, 24));  // 24-bit significand
-  const int shift = 24 - e;                                      // scale = m 2^-shift
+  const int shift = 24 - e;                                     // scale = m 2^-shift
   return static_cast<std::int64_t>(round_shift_half_up(int128{acc} * m, -shift));
 }
 

@@ -36,7 +36,7 @@ struct LayerGeometry {
 
   std::int64_t out_h() const;
   std::int64_t out_w() const;
-  std::int64_t pad_top() const;   // TFLite ComputePaddingHeightWidth
+  std::int64_t pad_top() const;  // TFLite ComputePaddingHeightWidth
   std::int64_t pad_left() const;
   std::int64_t products_per_output() const;  // K: kernel_h * kernel_w * (in_c or 1)
   std::int64_t input_size() const;
@@ -53,18 +53,18 @@ struct IntegerLayer {
   std::int32_t input_zero_point = 0;
   float output_scale = 0;
   std::int32_t output_zero_point = 0;
-  std::vector<std::int32_t> weights;        // filter layout above
-  std::vector<float> weight_scales;         // 1 (per tensor) or out_c
+  std::vector<std::int32_t> weights;             // filter layout above
+  std::vector<float> weight_scales;              // 1 (per tensor) or out_c
   std::vector<std::int32_t> weight_zero_points;  // same count as weight_scales
   BiasType bias_type = BiasType::int32;
-  std::vector<std::int64_t> bias;           // out_c values, or empty (no bias)
+  std::vector<std::int64_t> bias;  // out_c values, or empty (no bias)
 };
 
 // The per-channel multipliers after Prepare, or why Prepare refuses.
 struct ChannelMultiplier {
-  double real = 0;          // M as the profile computes it (before encoding)
+  double real = 0;              // M as the profile computes it (before encoding)
   rq::QuantizedMultiplier q31;  // Q31 forms
-  float scale32 = 0;        // float32 forms
+  float scale32 = 0;            // float32 forms
   // M_repr = num 2^exp2 exactly: the multiplier the profile's arithmetic applies
   // (for Q31, before the flush / e > 30 clamp; for reduced15 the 15-bit qr).
   std::int64_t repr_num = 0;
@@ -74,7 +74,7 @@ struct ChannelMultiplier {
 };
 
 struct PreparedLayer {
-  std::string rejected;  // empty when Prepare accepts; else the runtime's reason
+  std::string rejected;                     // empty when Prepare accepts; else the runtime's reason
   std::vector<ChannelMultiplier> channels;  // out_c entries
   std::int32_t out_min = 0, out_max = 0;    // clamp range
 };
@@ -83,6 +83,21 @@ struct PreparedLayer {
 // Throws InputError only for a malformed layer (sizes, geometry).
 PreparedLayer prepare_layer(const RuntimeProfile& p, const IntegerLayer& l);
 
+// One accumulator through the profile's requantization: y and whether an
+// intermediate overflowed. acc is the accumulator as the profile holds it.
+struct Requantized {
+  std::int32_t y = 0;
+  bool overflow = false;
+};
+Requantized requantize(const RuntimePath& path, const ChannelMultiplier& m, std::int64_t acc,
+                       std::int32_t zp_out, std::int32_t out_min, std::int32_t out_max);
+
+// The exactly rounded counterpart: clamp(round(acc * M_repr) [+ zp_out]),
+// ties to even for the float paths, half up otherwise; nullopt beyond 2^62.
+std::optional<std::int64_t> requantize_exact(const RuntimePath& path, const ChannelMultiplier& m,
+                                             int128 acc, std::int32_t zp_out, std::int32_t out_min,
+                                             std::int32_t out_max);
+
 // One output element, traced.
 struct OutputTrace {
   int128 acc_exact = 0;       // sum (x - zp_x)(w - zp_w) + bias, exactly
@@ -90,7 +105,7 @@ struct OutputTrace {
   bool acc_overflow = false;  // the accumulator (or an int16 pair sum) left its range
   bool pair_saturated = false;
   bool requant_overflow = false;  // an intermediate of the requantization overflowed
-  std::int32_t y = 0;         // the profile's output integer
+  std::int32_t y = 0;             // the profile's output integer
 };
 
 struct LayerRun {
@@ -127,7 +142,7 @@ std::vector<std::int32_t> extreme_input(const IntegerLayer& l, std::int64_t chan
 
 // A filter index helper: the flat index of filter element (o, kh, kw, i)
 // in the geometry's layout (FULLY_CONNECTED: (o, i)).
-std::int64_t filter_index(const LayerGeometry& g, std::int64_t o, std::int64_t kh,
-                          std::int64_t kw, std::int64_t i);
+std::int64_t filter_index(const LayerGeometry& g, std::int64_t o, std::int64_t kh, std::int64_t kw,
+                          std::int64_t i);
 
 }  // namespace quantcheck

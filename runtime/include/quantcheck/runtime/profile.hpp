@@ -20,28 +20,29 @@ enum class AccumulatorType { int32, int64 };
 
 // How the real multiplier M = s_in * s_w[c] / s_out is computed from the float32 scales.
 enum class ScaleComputation {
-  double_per_channel,        // (double)s_in * (double)s_w / (double)s_out (TFLite per-channel)
-  float_product_then_double, // (double)(float)(s_in * s_w) / (double)s_out (luci, TFLite uint8/FC)
-  float32,                   // float32((s_in * s_w) / s_out), two float roundings (ORT, XNNPACK)
+  double_per_channel,         // (double)s_in * (double)s_w / (double)s_out (TFLite per-channel)
+  float_product_then_double,  // (double)(float)(s_in * s_w) / (double)s_out (luci, TFLite uint8/FC)
+  float32,                    // float32((s_in * s_w) / s_out), two float roundings (ORT, XNNPACK)
 };
 
 // How M is stored.
 enum class MultiplierForm {
-  q31,           // (q, e), M ~ q 2^(e-31): TFLite QuantizeMultiplier (RHAFZ, 2^31 fix-up)
-  q31_reduced15, // the Q31 (q, e) reduced to a rounded 15-bit qr (TFLite int64 MBQM)
-  float32_scale, // the float32 scale itself (ORT MLAS, XNNPACK fp32, ONNX reference)
-  mantissa24,    // the 24-bit float32 significand and a shift (XNNPACK rndnu, ORT ARM64 option)
+  q31,            // (q, e), M ~ q 2^(e-31): TFLite QuantizeMultiplier (RHAFZ, 2^31 fix-up)
+  q31_reduced15,  // the Q31 (q, e) reduced to a rounded 15-bit qr (TFLite int64 MBQM)
+  float32_scale,  // the float32 scale itself (ORT MLAS, XNNPACK fp32, ONNX reference)
+  mantissa24,     // the 24-bit float32 significand and a shift (XNNPACK rndnu, ORT ARM64 option)
 };
 
 // How acc * M becomes an integer, step by step.
 enum class RequantRounding {
-  srdhm_rhu_then_rdbpot_rhafz, // TFLite reference / gemmlowp: SRDHM (RHU) then RDBPOT (RHAFZ)
-  ruy_x86_rhu_then_rhu,        // ruy AVX2/AVX-512: RHU, then RHU shift; y > INT32_MAX - nudge -> 2^(31-r)
-  single_rhu,                  // exact RHU of acc * q 2^(e-31) (TFLITE_SINGLE_ROUNDING, ruy ARM64)
-  int64_reduced_single_rhu,    // (acc * qr + 2^(14-e)) >> (15 - e) in int64, narrowed (TFLite 16x8 int64)
-  float32_rne,                 // RNE(fl(fl(acc) * scale)), clamp in float first (ORT MLAS, XNNPACK fp32)
-  float64_rne,                 // RNE((double)acc * (double)scale) (ONNX reference, NumPy)
-  mantissa24_rhu,              // (acc * m + 2^(s-1)) >> s, exact RHU (XNNPACK rndnu)
+  srdhm_rhu_then_rdbpot_rhafz,  // TFLite reference / gemmlowp: SRDHM (RHU) then RDBPOT (RHAFZ)
+  ruy_x86_rhu_then_rhu,  // ruy AVX2/AVX-512: RHU, then RHU shift; y > INT32_MAX - nudge -> 2^(31-r)
+  single_rhu,            // exact RHU of acc * q 2^(e-31) (TFLITE_SINGLE_ROUNDING, ruy ARM64)
+  int64_reduced_single_rhu,  // (acc * qr + 2^(14-e)) >> (15 - e) in int64, narrowed (TFLite 16x8
+                             // int64)
+  float32_rne,     // RNE(fl(fl(acc) * scale)), clamp in float first (ORT MLAS, XNNPACK fp32)
+  float64_rne,     // RNE((double)acc * (double)scale) (ONNX reference, NumPy)
+  mantissa24_rhu,  // (acc * m + 2^(s-1)) >> s, exact RHU (XNNPACK rndnu)
 };
 
 enum class OutputClamp {
@@ -66,8 +67,8 @@ struct RuntimePath {
   // each pair x[2k] w[2k] + x[2k+1] w[2k+1] saturates to int16 (VPMADDUBSW).
   bool int16_pair_saturation = false;
   OutputClamp clamp = OutputClamp::full;
-  bool add_output_zero_point = true;  // TFLite 16x8 kernels never add zp_out
-  bool apply_weight_zero_point = true; // TFLite int8 conv reference never reads the filter zp
+  bool add_output_zero_point = true;    // TFLite 16x8 kernels never add zp_out
+  bool apply_weight_zero_point = true;  // TFLite int8 conv reference never reads the filter zp
   bool int16_weights = false;  // accepts int16 filters (luci S16); TFLite 16x8 takes int8 only
   // Per-op exception: DEPTHWISE_CONV_2D's rounding where its kernels differ
   // from the GEMM path's. TFLite 2.9 x86: CONV_2D and FULLY_CONNECTED go
@@ -81,8 +82,8 @@ RequantRounding rounding_for(const RuntimePath& path, OpKind op);
 
 // What Prepare (model load, operator create) refuses.
 struct PrepareRules {
-  double reject_multiplier_at_least = 0;  // M >= this is refused (0: no limit); XNNPACK 256
-  bool reject_non_normal_scale = false;   // XNNPACK: each scale finite, normal, positive
+  double reject_multiplier_at_least = 0;          // M >= this is refused (0: no limit); XNNPACK 256
+  bool reject_non_normal_scale = false;           // XNNPACK: each scale finite, normal, positive
   bool require_equal_weight_zero_points = false;  // ORT: "filter zero point must be constant"
   bool require_zero_weight_zero_point = false;    // luci S8, XNNPACK delegate, TFLite >= 2.14 int8
   bool require_zero_io_zero_points_16 = true;     // TFLite 16x8: zp_in = zp_out = 0
@@ -95,7 +96,7 @@ struct RuntimeProfile {
   // The 8-bit activation type the runtime pairs with int8 weights: uint8 for
   // ORT / ONNX (their default U8S8), int8 for the rest.
   bool int8_weights_take_uint8_activations = false;
-  RuntimePath eight_bit;  // uint8 / int8 activations
+  RuntimePath eight_bit;    // uint8 / int8 activations
   RuntimePath sixteen_bit;  // int16 activations (16x8 or luci S16)
   PrepareRules prepare;
 };
