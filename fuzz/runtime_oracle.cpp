@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -140,15 +141,61 @@ std::vector<int128> exact_accumulators(const IntegerLayer& l, bool apply_weight_
   return out;
 }
 
+namespace {
+
+// QUANTCHECK_FUZZ_REPORT=1: one line per profile with its outputs and flags,
+// which the named runtime cases' manifest checks match (corpus/RUNTIME_MANIFEST.tsv).
+bool reporting() {
+  static const bool on = [] {
+    const char* env = std::getenv("QUANTCHECK_FUZZ_REPORT");
+    return env && *env && std::string(env) != "0";
+  }();
+  return on;
+}
+
+void report(const RuntimeProfile& p, const IntegerLayer& l, const PreparedLayer& prep,
+            const LayerRun* run) {
+  std::string line = p.name + " " + to_string(l.activation) + ":";
+  if (!prep.rejected.empty()) {
+    std::printf("%s rejected (%s)\n", line.c_str(), prep.rejected.c_str());
+    return;
+  }
+  bool acc = false, pair = false, requant = false, flushed = false;
+  for (const ChannelMultiplier& m : prep.channels) flushed = flushed || m.flushed;
+  line += " y=";
+  for (std::size_t o = 0; o < run->trace.size(); ++o) {
+    const OutputTrace& t = run->trace[o];
+    line += (o ? "," : "") + std::to_string(t.y);
+    acc = acc || t.acc_overflow;
+    pair = pair || t.pair_saturated;
+    requant = requant || t.requant_overflow;
+  }
+  line += " flags=";
+  if (acc) line += "acc_overflow,";
+  if (pair) line += "pair_saturated,";
+  if (requant) line += "requant_overflow,";
+  if (flushed) line += "flushed,";
+  std::printf("%s\n", line.c_str());
+}
+
+}  // namespace
+
 std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& l,
                                    const std::vector<std::int32_t>& input) {
   const PreparedLayer prep = prepare_layer(p, l);
-  if (!prep.rejected.empty()) return 0;
+  if (!prep.rejected.empty()) {
+    if (reporting()) report(p, l, prep, nullptr);
+    return 0;
+  }
   const RuntimePath& path = path_for(p, l.activation);
   const RequantRounding rounding = rounding_for(path, l.geometry.op);
   const int bound = requantization_bound_lsb(path);
   const LayerRun run = run_layer(p, l, prep, input, true);
-  const std::vector<int128> mine = exact_accumulators(l, path.apply_weight_zero_point, input);
+  if (reporting()) report(p, l, prep, &run);
+  // An unsigned filter's zero point is always read (uint8 kernels apply the
+  // filter offset); a signed one only where the path says so.
+  const std::vector<int128> mine = exact_accumulators(
+      l, path.apply_weight_zero_point || l.weight_type == WeightType::uint8, input);
   if (mine.size() != run.trace.size()) violation(p, l, "output count", str(int128(mine.size())));
 
   std::vector<ChannelCheck> channels;
@@ -163,7 +210,11 @@ std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& 
     const OutputTrace& t = run.trace[o];
     const auto c = static_cast<std::int64_t>(o % static_cast<std::size_t>(l.geometry.out_c));
     const ChannelMultiplier& m = prep.channels[static_cast<std::size_t>(c)];
-    if (t.acc_exact != mine[o])
+    // An int64 bias read by an int32-accumulator path is narrowed first (the
+    // kernel's acc_exact then holds the narrowed sum, flagged as overflow).
+    const bool narrowed_bias = t.acc_overflow && path.accumulator == AccumulatorType::int32 &&
+                               l.bias_type == BiasType::int64;
+    if (!narrowed_bias && t.acc_exact != mine[o])
       violation(p, l, "exact accumulator",
                 "output " + std::to_string(o) + ": kernel " + str(t.acc_exact) + ", plain loop " +
                     str(mine[o]));
