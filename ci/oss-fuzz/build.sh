@@ -40,7 +40,10 @@ if [ -f "$QC/model/schema/model.fbs" ] && [ -d "$QC/model/src/checks" ]; then
   have_model=1
 fi
 
+have_runtime=0
+[ -d "$QC/runtime/src" ] && have_runtime=1
 INCLUDES=(-I"$QC/quantizer/include" -I"$QC/fuzz/casefile/include" -I"$QC/fuzz"
+          -I"$QC/runtime/include"
           -I"$QC/model/include" -I"$GEN")
 # System headers stay where the compiler looks anyway (an -isystem /usr/include
 # would break libstdc++'s #include_next).
@@ -52,6 +55,7 @@ FLAGS=($CXXFLAGS -std=c++20 "${INCLUDES[@]}")
 sources=("$QC"/quantizer/src/*.cpp "$QC"/fuzz/casefile/casefile.cpp
          "$QC"/fuzz/fuzz_support.cpp "$QC"/fuzz/case_mutator.cpp)
 if [ $have_model = 1 ]; then sources+=("$QC"/model/src/*.cpp "$QC"/model/src/checks/*.cpp); fi
+if [ $have_runtime = 1 ]; then sources+=("$QC"/runtime/src/*.cpp "$QC"/fuzz/runtime_oracle.cpp); fi
 objects=()
 for src in "${sources[@]}"; do
   obj="$OBJ/$(echo "${src#$QC/}" | tr '/' '_').o"
@@ -63,6 +67,7 @@ ar rcs "$OBJ/libquantcheck_fuzz.a" "${objects[@]}"
 
 targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division)
 [ $have_model = 1 ] && targets+=(fuzz_model)
+[ $have_runtime = 1 ] && targets+=(fuzz_requantize fuzz_layer)
 for t in "${targets[@]}"; do
   $CXX "${FLAGS[@]}" "$QC/fuzz/$t.cpp" "$OBJ/libquantcheck_fuzz.a" $LIB_FUZZING_ENGINE -o "$OUT/$t"
   # Seeds: the target's corpus, plus the named regression cases for the case-file targets.
