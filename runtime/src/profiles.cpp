@@ -20,6 +20,9 @@ RuntimePath tflite_int8_reference() {
   p.rounding = RequantRounding::srdhm_rhu_then_rdbpot_rhafz;
   p.flush_tiny_multiplier = true;
   p.apply_weight_zero_point = false;
+  // FULLY_CONNECTED is per tensor in 2.9 (GetQuantizedConvolutionMultipler,
+  // 1.4): the float product s_in * s_w, widened, divided in double (measured).
+  p.fully_connected_scale = ScaleComputation::float_product_then_double;
   return p;
 }
 

@@ -179,6 +179,41 @@ LayerCase make_case(std::mt19937_64& rng, OpKind op, bool int16, Regime regime) 
   return c;
 }
 
+std::optional<LayerCase> fc_multiplier_case(std::mt19937_64& rng) {
+  const auto s_in = static_cast<float>(std::exp2(uniform(rng, -12.0, -4.0)));
+  const auto s_out = static_cast<float>(std::exp2(uniform(rng, -8.0, -2.0)));
+  const auto s_w = static_cast<float>(std::exp2(uniform(rng, -14.0, -6.0)));
+  const double m_double = double(s_in) * double(s_w) / double(s_out);
+  const QuantizedMultiplier qd = quantize_multiplier(m_double);
+  const QuantizedMultiplier qf = quantize_multiplier(double(s_in * s_w) / double(s_out));
+  if (qd.q == qf.q || qd.e != qf.e || qd.e >= 0) return std::nullopt;
+  // Near each rounding boundary (k + 1/2) / M, |k| < 100, a bias that separates them.
+  for (std::int64_t k = 1; k < 100; ++k)
+    for (std::int64_t sign : {1, -1})
+      for (std::int64_t d = -2; d <= 2; ++d) {
+        const std::int64_t b = static_cast<std::int64_t>(sign * (double(k) + 0.5) / m_double) + d;
+        if (b > std::numeric_limits<std::int32_t>::max() ||
+            b < std::numeric_limits<std::int32_t>::min())
+          continue;
+        const auto b32 = static_cast<std::int32_t>(b);
+        if (requant_ruy_x86(b32, qd) == requant_ruy_x86(b32, qf)) continue;
+        LayerCase c;
+        QuantizedLayerModel& m = c.layer;
+        m.kind = OpKind::fully_connected;
+        m.input_shape = {1, 1};
+        m.filter_shape = {1, 1};
+        m.weights = {1};
+        m.weight_scales = {s_w};
+        m.bias = {b};
+        m.input_scale = s_in;
+        m.output_scale = s_out;
+        c.input = {0};
+        c.name = "fully_connected int8 float-product multiplier";
+        return c;
+      }
+  return std::nullopt;
+}
+
 Accumulators accumulate(const QuantizedLayerModel& m, const std::vector<std::int32_t>& input) {
   Accumulators a;
   const auto& f = m.filter_shape;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -33,6 +34,12 @@ struct LayerCase {
 
 // A random small case of `op` (int8, or 16x8 with int64 bias) in `regime`.
 LayerCase make_case(std::mt19937_64& rng, OpKind op, bool int16, Regime regime);
+
+// An int8 FULLY_CONNECTED case (1 tap, weight 1, input at the zero point, so
+// acc = bias) whose output under ruy-x86 rounding differs between the double
+// product s_in*s_w/s_out and the float product (float)(s_in*s_w)/s_out; none
+// when this draw of scales does not separate them.
+std::optional<LayerCase> fc_multiplier_case(std::mt19937_64& rng);
 
 // acc[o] before requantization (bias included) for every output element, in
 // int64 (no wrap); `channel[o]` is its output channel.

@@ -141,6 +141,30 @@ TEST_P(TfLiteProfiles, X86AgreesBitForBit) {
   }
 }
 
+// FULLY_CONNECTED takes its multiplier from the float product s_in*s_w (measured in
+// test_tflite_rounding.cpp): cases whose output depends on it, through tflite-x86.
+TEST(TfLiteProfilesFullyConnected, FloatProductMultiplier) {
+  std::string why;
+  const TfLiteLibrary* lib = load_tflite_library(&why);
+  if (!lib) GTEST_SKIP() << why;
+  std::mt19937_64 rng(78);
+  int cases = 0;
+  for (int attempt = 0; attempt < 20000 && cases < 40; ++attempt) {
+    const auto c = fc_multiplier_case(rng);
+    if (!c) continue;
+    ++cases;
+    std::string error;
+    const auto got = run_quantized_layer(*lib, c->layer, c->input, &error);
+    ASSERT_EQ(error, "");
+    const IntegerLayer l = integer_layer(c->layer);
+    const RuntimeProfile& p = find_runtime("tflite-x86");
+    const PreparedLayer prep = prepare_layer(p, l);
+    ASSERT_EQ(prep.rejected, "");
+    EXPECT_EQ(run_layer(p, l, prep, c->input, false).output, got) << "bias " << c->layer.bias[0];
+  }
+  EXPECT_GT(cases, 10);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Ops, TfLiteProfiles,
     ::testing::Combine(::testing::Values(OpKind::conv2d, OpKind::depthwise_conv2d,

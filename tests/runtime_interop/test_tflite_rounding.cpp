@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
@@ -109,6 +111,39 @@ TEST_F(TfLiteRounding, Int16DepthwiseIsInt64Path) {
 TEST_F(TfLiteRounding, Int16FullyConnectedIsInt64Path) {
   const Tally t = measure(*lib_, OpKind::fully_connected, true);
   EXPECT_EQ(t.int64, 0);
+}
+
+// RUNTIMES.md 1.4: FULLY_CONNECTED (per tensor, GetQuantizedConvolutionMultipler)
+// takes M = (double)(float)(s_in * s_w) / (double)s_out, a float product, where
+// the per-channel convolutions multiply in double. Cases where the two
+// multipliers encode differently and an accumulator (the bias of a 1-tap
+// layer) sits between their rounding boundaries tell which one the library uses.
+TEST_F(TfLiteRounding, Int8FullyConnectedMultiplierIsFloatProduct) {
+  std::mt19937_64 rng(77);
+  int float_product = 0, double_product = 0, cases = 0;
+  for (int attempt = 0; attempt < 20000 && cases < 40; ++attempt) {
+    const auto c = fc_multiplier_case(rng);
+    if (!c) continue;
+    ++cases;
+    const model::QuantizedLayerModel& m = c->layer;
+    std::string error;
+    const auto y = run_quantized_layer(*lib_, m, c->input, &error);
+    ASSERT_EQ(error, "");
+    ASSERT_EQ(y.size(), 1u);
+    const auto b32 = static_cast<std::int32_t>(m.bias[0]);
+    const float s_w = m.weight_scales[0];
+    const QuantizedMultiplier qd = quantize_multiplier(double(m.input_scale) * double(s_w) /
+                                                       double(m.output_scale));
+    const QuantizedMultiplier qf =
+        quantize_multiplier(double(m.input_scale * s_w) / double(m.output_scale));
+    float_product += y[0] == std::clamp(requant_ruy_x86(b32, qf), -128, 127);
+    double_product += y[0] == std::clamp(requant_ruy_x86(b32, qd), -128, 127);
+  }
+  std::cout << "FULLY_CONNECTED multiplier: " << cases << " separating cases; float product matches "
+            << float_product << ", double product " << double_product << "\n";
+  ASSERT_GT(cases, 10);
+  EXPECT_EQ(float_product, cases);
+  EXPECT_EQ(double_product, 0);
 }
 
 }  // namespace

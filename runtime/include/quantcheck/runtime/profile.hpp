@@ -75,10 +75,17 @@ struct RuntimePath {
   // through ruy, the optimized int8 depthwise kernels round like the reference
   // (measured: tests/runtime_interop/test_tflite_rounding.cpp).
   std::optional<RequantRounding> depthwise_rounding;
+  // Per-op exception: FULLY_CONNECTED's scale computation where it differs from
+  // the convolutions'. TFLite 2.9 FC is per tensor through
+  // GetQuantizedConvolutionMultipler: (double)(float)(s_in * s_w) / (double)s_out
+  // (RUNTIMES.md 1.4; measured: tests/runtime_interop/test_tflite_rounding.cpp).
+  std::optional<ScaleComputation> fully_connected_scale;
 };
 
 // The rounding a path applies for one op (the per-op exception, else `rounding`).
 RequantRounding rounding_for(const RuntimePath& path, OpKind op);
+// The scale computation a path applies for one op (the per-op exception, else `scale`).
+ScaleComputation scale_for(const RuntimePath& path, OpKind op);
 
 // What Prepare (model load, operator create) refuses.
 struct PrepareRules {
