@@ -134,6 +134,12 @@ def main():
     write("fuzz_requantize", "one-6970-int64-min-accumulator",
           requant(1.0, 1.3 * 2.0**-20, 1.0, 0, [-(2**63), -(2**63) + 1, 2**63 - 1, 2**48]))
 
+    # Found by fuzz_requantize (fixed in runtime/): a zero output scale divided by,
+    # and a multiplier of 2^161 whose int32 left shift exceeded 63 bits.
+    write("fuzz_requantize", "found-zero-output-scale", requant(1.0, 1.0, 0.0, 0, [1, -1, 2**40]))
+    write("fuzz_requantize", "found-huge-multiplier-shift",
+          requant(2.0**60, 2.0**60, 2.0**-41, 0, [1, -1, 2**31 - 1]))
+
     # --- fuzz_requantize: seeds over the regimes ---
     for i in range(24):
         s_in, s_out = 2 ** rnd.uniform(-12, -2), 2 ** rnd.uniform(-12, -2)

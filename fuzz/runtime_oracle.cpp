@@ -92,8 +92,11 @@ bool documented_overflow(RequantRounding r, std::int64_t acc, const ChannelMulti
       }
       return false;
     case RequantRounding::single_rhu:
-    case RequantRounding::int64_reduced_single_rhu:
       return exact > kMax || exact < kMin;
+    case RequantRounding::int64_reduced_single_rhu:
+      // The int64 MBQM asserts -31 <= e < 8 (debug builds only; the shift by
+      // 15 - e is meaningless beyond), and narrows to int32 without a clamp.
+      return m.q31.e >= 8 || exact > kMax || exact < kMin;
     case RequantRounding::float32_rne:
     case RequantRounding::float64_rne:
     case RequantRounding::mantissa24_rhu:
@@ -198,9 +201,12 @@ std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& 
       l, path.apply_weight_zero_point || l.weight_type == WeightType::uint8, input);
   if (mine.size() != run.trace.size()) violation(p, l, "output count", str(int128(mine.size())));
 
+  // Per-tensor scales: every channel has the same multiplier, checked once.
   std::vector<ChannelCheck> channels;
   for (std::int64_t c = 0; c < l.geometry.out_c; ++c)
-    channels.push_back(check_multiplier(p, path, l, c, prep.channels[static_cast<std::size_t>(c)]));
+    channels.push_back(c > 0 && l.weight_scales.size() == 1
+                           ? channels[0]
+                           : check_multiplier(p, path, l, c, prep.channels[static_cast<std::size_t>(c)]));
 
   const std::int64_t zp = path.add_output_zero_point ? l.output_zero_point : 0;
   auto clamp = [&](int128 v) {

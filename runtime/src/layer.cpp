@@ -92,6 +92,9 @@ void validate_layer(const IntegerLayer& l) {
 
 // The multiplier the path computes from the float32 scales.
 double computed_multiplier(ScaleComputation s, float s_in, float s_w, float s_out) {
+  // A zero output scale has no multiplier (Prepare rejects the NaN); dividing
+  // by it would be a float division by zero (found by fuzz_requantize).
+  if (s_out == 0) return std::numeric_limits<double>::quiet_NaN();
   switch (s) {
     case ScaleComputation::double_per_channel:
       return static_cast<double>(s_in) * static_cast<double>(s_w) / static_cast<double>(s_out);
