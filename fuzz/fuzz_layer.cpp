@@ -92,13 +92,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::int64_t scales = per_channel ? g.out_c : 1;
   for (std::int64_t c = 0; c < scales; ++c) {
     l.weight_scales.push_back(consume_scale(in));
-    l.weight_zero_points.push_back(
-        in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange(wr.lo, wr.hi));
+    l.weight_zero_points.push_back(in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange(wr.lo, wr.hi));
   }
   l.input_zero_point = in.ConsumeIntegralInRange(act.lo, act.hi);
   l.output_zero_point = in.ConsumeIntegralInRange(act.lo, act.hi);
-  l.bias_type = l.activation == ActivationType::int16 && in.ConsumeBool() ? BiasType::int64
-                                                                          : BiasType::int32;
+  l.bias_type =
+      l.activation == ActivationType::int16 && in.ConsumeBool() ? BiasType::int64 : BiasType::int32;
   const bool has_bias = in.ConsumeIntegralInRange(0, 7) != 0;
   if (has_bias)
     for (std::int64_t c = 0; c < g.out_c; ++c) {

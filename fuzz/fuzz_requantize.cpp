@@ -31,14 +31,14 @@ IntegerLayer requantize_layer(const RuntimeProfile& p, ActivationType a, float s
   l.geometry.op = OpKind::fully_connected;
   l.geometry.out_c = static_cast<std::int64_t>(accs.size());
   l.activation = a;
-  l.weight_type = a == ActivationType::int16 && path.int16_weights ? WeightType::int16
-                                                                   : WeightType::int8;
+  l.weight_type =
+      a == ActivationType::int16 && path.int16_weights ? WeightType::int16 : WeightType::int8;
   l.input_scale = s_in;
   l.output_scale = s_out;
   l.weight_scales = {s_w};
   l.weight_zero_points = {0};
   l.input_zero_point = a == ActivationType::uint8 ? 128 : 0;
-  l.output_zero_point = a == ActivationType::int16 ? 0
+  l.output_zero_point = a == ActivationType::int16   ? 0
                         : a == ActivationType::uint8 ? zp_byte + 128
                                                      : zp_byte;
   l.weights.assign(accs.size(), 1);
@@ -75,8 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   std::vector<Built> built;
   for (const RuntimeProfile& p : runtime_profiles()) {
-    const ActivationType eight = p.int8_weights_take_uint8_activations ? ActivationType::uint8
-                                                                       : ActivationType::int8;
+    const ActivationType eight =
+        p.int8_weights_take_uint8_activations ? ActivationType::uint8 : ActivationType::int8;
     for (ActivationType a : {eight, ActivationType::int16}) {
       const RuntimePath& path = path_for(p, a);
       if (!path.supported) continue;
@@ -84,9 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           a == ActivationType::int16 && path.int16_weights ? WeightType::int16 : WeightType::int8;
       const BiasType b =
           path.accumulator == AccumulatorType::int64 ? BiasType::int64 : BiasType::int32;
-      auto it = std::find_if(built.begin(), built.end(), [&](const Built& x) {
-        return x.a == a && x.w == w && x.b == b;
-      });
+      auto it = std::find_if(built.begin(), built.end(),
+                             [&](const Built& x) { return x.a == a && x.w == w && x.b == b; });
       if (it == built.end()) {
         built.push_back({a, w, b, requantize_layer(p, a, s_in, s_w, s_out, zp, accs)});
         it = built.end() - 1;

@@ -69,7 +69,8 @@ ChannelCheck check_multiplier(const RuntimeProfile& p, const RuntimePath& path,
   const long double rel = std::fabs(repr - r.m_exact) / r.m_exact;
   if (rel > r.rel_bound * (1 + 1e-9L)) {
     char buf[200];
-    std::snprintf(buf, sizeof buf, "channel %lld: M_repr %.17Lg vs exact %.17Lg, relative %Lg > %Lg",
+    std::snprintf(buf, sizeof buf,
+                  "channel %lld: M_repr %.17Lg vs exact %.17Lg, relative %Lg > %Lg",
                   static_cast<long long>(c), repr, r.m_exact, rel, r.rel_bound);
     violation(p, l, "multiplier encoding", buf);
   }
@@ -91,16 +92,14 @@ bool documented_overflow(RequantRounding r, std::int64_t acc, const ChannelMulti
         if (shifted > kMax || shifted < kMin) return true;
       }
       return false;
-    case RequantRounding::single_rhu:
-      return exact > kMax || exact < kMin;
+    case RequantRounding::single_rhu: return exact > kMax || exact < kMin;
     case RequantRounding::int64_reduced_single_rhu:
       // The int64 MBQM asserts -31 <= e < 8 (debug builds only; the shift by
       // 15 - e is meaningless beyond), and narrows to int32 without a clamp.
       return m.q31.e >= 8 || exact > kMax || exact < kMin;
     case RequantRounding::float32_rne:
     case RequantRounding::float64_rne:
-    case RequantRounding::mantissa24_rhu:
-      return false;
+    case RequantRounding::mantissa24_rhu: return false;
   }
   return false;
 }
@@ -126,16 +125,20 @@ std::vector<int128> exact_accumulators(const IntegerLayer& l, bool apply_weight_
               if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
               if (g.op == OpKind::depthwise_conv2d) {
                 const std::int64_t ic = oc / g.depth_multiplier;
-                const std::int64_t w = l.weights[static_cast<std::size_t>(
-                    (ky * g.kernel_w + kx) * g.out_c + oc)];
-                acc += int128{input[static_cast<std::size_t>(((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic)] - zp_x} *
+                const std::int64_t w =
+                    l.weights[static_cast<std::size_t>((ky * g.kernel_w + kx) * g.out_c + oc)];
+                acc += int128{input[static_cast<std::size_t>(
+                                  ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic)] -
+                              zp_x} *
                        (w - zp_w);
                 continue;
               }
               for (std::int64_t ic = 0; ic < g.in_c; ++ic) {
                 const std::int64_t w = l.weights[static_cast<std::size_t>(
                     ((oc * g.kernel_h + ky) * g.kernel_w + kx) * g.in_c + ic)];
-                acc += int128{input[static_cast<std::size_t>(((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic)] - zp_x} *
+                acc += int128{input[static_cast<std::size_t>(
+                                  ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ic)] -
+                              zp_x} *
                        (w - zp_w);
               }
             }
@@ -204,9 +207,10 @@ std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& 
   // Per-tensor scales: every channel has the same multiplier, checked once.
   std::vector<ChannelCheck> channels;
   for (std::int64_t c = 0; c < l.geometry.out_c; ++c)
-    channels.push_back(c > 0 && l.weight_scales.size() == 1
-                           ? channels[0]
-                           : check_multiplier(p, path, l, c, prep.channels[static_cast<std::size_t>(c)]));
+    channels.push_back(
+        c > 0 && l.weight_scales.size() == 1
+            ? channels[0]
+            : check_multiplier(p, path, l, c, prep.channels[static_cast<std::size_t>(c)]));
 
   const std::int64_t zp = path.add_output_zero_point ? l.output_zero_point : 0;
   auto clamp = [&](int128 v) {
@@ -256,7 +260,8 @@ std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& 
     const long double lo = prep.out_min, hi = prep.out_max;
     const long double target = std::clamp(real, lo, hi);
     const long double allowed =
-        bound + 0.5L + std::fabs(static_cast<long double>(t.acc)) * cc.m_exact * cc.rel_bound + 1e-9L;
+        bound + 0.5L + std::fabs(static_cast<long double>(t.acc)) * cc.m_exact * cc.rel_bound +
+        1e-9L;
     if (std::fabs(static_cast<long double>(t.y) - target) > allowed) {
       char buf[200];
       std::snprintf(buf, sizeof buf, "channel %lld acc %lld: y %d vs exact %.12Lg, allowed %.6Lg",

@@ -26,11 +26,9 @@ std::vector<std::int32_t> output_shape(const QuantizedLayerModel& m) {
   const auto& in = m.input_shape;
   const auto& f = m.filter_shape;
   switch (m.kind) {
-    case OpKind::fully_connected:
-      return {in.at(0), f.at(0)};
+    case OpKind::fully_connected: return {in.at(0), f.at(0)};
     case OpKind::conv2d:
-    case OpKind::depthwise_conv2d:
-      break;
+    case OpKind::depthwise_conv2d: break;
   }
   const std::int32_t channels = m.kind == OpKind::conv2d ? f.at(0) : f.at(3);
   return {in.at(0), out_size(m.padding, in.at(1), f.at(1), m.stride_h, m.dilation_h),
@@ -70,9 +68,8 @@ std::vector<std::uint8_t> build_quantized_layer_model(const QuantizedLayerModel&
   for (std::size_t i = 0; i < wbytes.size(); ++i)
     wbytes[i] = static_cast<std::uint8_t>(m.weights[i]);
   const std::int32_t filter =
-      add_tensor(m.filter_shape, fb::TensorType_INT8, add_buffer(wbytes), "filter",
-                 m.weight_scales, std::vector<std::int64_t>(m.weight_scales.size(), 0),
-                 filter_axis);
+      add_tensor(m.filter_shape, fb::TensorType_INT8, add_buffer(wbytes), "filter", m.weight_scales,
+                 std::vector<std::int64_t>(m.weight_scales.size(), 0), filter_axis);
   std::int32_t bias = -1;
   if (!m.bias.empty()) {
     // Bias scale s_in * s_w[c], zero point 0 (what TFLite's converter writes).
@@ -85,8 +82,7 @@ std::vector<std::uint8_t> build_quantized_layer_model(const QuantizedLayerModel&
       std::vector<std::int32_t> b32(m.bias.begin(), m.bias.end());
       bytes = to_bytes(b32);
     }
-    bias = add_tensor({channels},
-                      m.bias_int64 ? fb::TensorType_INT64 : fb::TensorType_INT32,
+    bias = add_tensor({channels}, m.bias_int64 ? fb::TensorType_INT64 : fb::TensorType_INT32,
                       add_buffer(bytes), "bias", bscales,
                       std::vector<std::int64_t>(bscales.size(), 0), 0);
   }
@@ -103,10 +99,10 @@ std::vector<std::uint8_t> build_quantized_layer_model(const QuantizedLayerModel&
                               fb::CreateFullyConnectedOptions(b).Union());
       break;
     case OpKind::conv2d:
-      op = fb::CreateOperator(b, 0, op_in, op_out, fb::BuiltinOptions_Conv2DOptions,
-                              fb::CreateConv2DOptions(b, padding, m.stride_w, m.stride_h, 0,
-                                                      m.dilation_w, m.dilation_h)
-                                  .Union());
+      op = fb::CreateOperator(
+          b, 0, op_in, op_out, fb::BuiltinOptions_Conv2DOptions,
+          fb::CreateConv2DOptions(b, padding, m.stride_w, m.stride_h, 0, m.dilation_w, m.dilation_h)
+              .Union());
       break;
     case OpKind::depthwise_conv2d:
       op = fb::CreateOperator(
@@ -124,15 +120,9 @@ std::vector<std::uint8_t> build_quantized_layer_model(const QuantizedLayerModel&
   // the runtime only checks that it registers the version.
   std::int32_t version = 1;
   switch (m.kind) {
-    case OpKind::conv2d:
-      version = m.int16_activations ? 4 : 3;
-      break;
-    case OpKind::depthwise_conv2d:
-      version = m.int16_activations ? 5 : 3;
-      break;
-    case OpKind::fully_connected:
-      version = m.int16_activations ? 7 : 4;
-      break;
+    case OpKind::conv2d: version = m.int16_activations ? 4 : 3; break;
+    case OpKind::depthwise_conv2d: version = m.int16_activations ? 5 : 3; break;
+    case OpKind::fully_connected: version = m.int16_activations ? 7 : 4; break;
   }
   const auto codes = b.CreateVector(std::vector<Offset<fb::OperatorCode>>{
       fb::CreateOperatorCode(b, static_cast<std::int8_t>(code), 0, version, code)});
@@ -140,9 +130,9 @@ std::vector<std::uint8_t> build_quantized_layer_model(const QuantizedLayerModel&
       b, b.CreateVector(tensors), b.CreateVector(std::vector<std::int32_t>{input}),
       b.CreateVector(std::vector<std::int32_t>{output}),
       b.CreateVector(std::vector<Offset<fb::Operator>>{op}), b.CreateString("main"));
-  const auto model = fb::CreateModel(
-      b, 3, codes, b.CreateVector(std::vector<Offset<fb::SubGraph>>{subgraph}),
-      b.CreateString("quantcheck quantized layer"), b.CreateVector(buffers));
+  const auto model =
+      fb::CreateModel(b, 3, codes, b.CreateVector(std::vector<Offset<fb::SubGraph>>{subgraph}),
+                      b.CreateString("quantcheck quantized layer"), b.CreateVector(buffers));
   b.Finish(model, identifier(Format::tflite));
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }

@@ -197,7 +197,8 @@ PreparedLayer prepare_layer(const RuntimeProfile& p, const IntegerLayer& l) {
   out.channels.resize(static_cast<std::size_t>(l.geometry.out_c));
   for (std::int64_t c = 0; c < l.geometry.out_c; ++c) {
     ChannelMultiplier& m = out.channels[static_cast<std::size_t>(c)];
-    m.real = computed_multiplier(scale_for(path, l.geometry.op), l.input_scale, weight_scale(l, c), l.output_scale);
+    m.real = computed_multiplier(scale_for(path, l.geometry.op), l.input_scale, weight_scale(l, c),
+                                 l.output_scale);
     if (!std::isfinite(m.real) || m.real < 0)
       return reject("channel " + std::to_string(c) + ": the multiplier is not a finite value >= 0");
     if (p.prepare.reject_multiplier_at_least > 0 && m.real >= p.prepare.reject_multiplier_at_least)

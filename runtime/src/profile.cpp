@@ -15,7 +15,8 @@ RequantRounding rounding_for(const RuntimePath& path, OpKind op) {
 }
 
 ScaleComputation scale_for(const RuntimePath& path, OpKind op) {
-  if (op == OpKind::fully_connected && path.fully_connected_scale) return *path.fully_connected_scale;
+  if (op == OpKind::fully_connected && path.fully_connected_scale)
+    return *path.fully_connected_scale;
   return path.scale;
 }
 

@@ -13,16 +13,11 @@ using model::QuantizedLayerModel;
 
 const char* to_string(Regime r) {
   switch (r) {
-    case Regime::typical:
-      return "typical";
-    case Regime::near_one:
-      return "near-1";
-    case Regime::near_2_pow_m32:
-      return "near-2^-32";
-    case Regime::int32_limits:
-      return "int32-limits";
-    case Regime::negative_ties:
-      return "negative-ties";
+    case Regime::typical: return "typical";
+    case Regime::near_one: return "near-1";
+    case Regime::near_2_pow_m32: return "near-2^-32";
+    case Regime::int32_limits: return "int32-limits";
+    case Regime::negative_ties: return "negative-ties";
   }
   return "?";
 }
@@ -106,28 +101,22 @@ LayerCase make_case(std::mt19937_64& rng, OpKind op, bool int16, Regime regime) 
   for (std::size_t i = 0; i < scale_count; ++i) {
     double M = 0;
     switch (regime) {
-      case Regime::typical:
-        M = log_uniform(rng, std::ldexp(1.0, -12), 0.5);
-        break;
-      case Regime::near_one:
-        M = uniform(rng, 0.75, 1.5);
-        break;
-      case Regime::near_2_pow_m32:
-        M = std::ldexp(uniform(rng, 0.5, 4.0), -32);
-        break;
+      case Regime::typical: M = log_uniform(rng, std::ldexp(1.0, -12), 0.5); break;
+      case Regime::near_one: M = uniform(rng, 0.75, 1.5); break;
+      case Regime::near_2_pow_m32: M = std::ldexp(uniform(rng, 0.5, 4.0), -32); break;
       case Regime::int32_limits:
         M = int16 ? log_uniform(rng, std::ldexp(1.0, -33), std::ldexp(1.0, -17))
                   : log_uniform(rng, std::ldexp(1.0, -25), std::ldexp(1.0, -23));
         break;
-      case Regime::negative_ties:
-        M = std::ldexp(1.0, -uniform(rng, 1, 6));
-        break;
+      case Regime::negative_ties: M = std::ldexp(1.0, -uniform(rng, 1, 6)); break;
     }
     m.weight_scales.push_back(static_cast<float>(M * m.output_scale / m.input_scale));
   }
 
   // Weights: small where the multiplier is near 1 (so not every output clamps).
-  const std::int32_t wmax = regime == Regime::near_one ? 2 : regime == Regime::negative_ties ? 3 : 127;
+  const std::int32_t wmax = regime == Regime::near_one        ? 2
+                            : regime == Regime::negative_ties ? 3
+                                                              : 127;
   std::size_t wcount = 1;
   for (std::int32_t d : m.filter_shape) wcount *= std::size_t(d);
   for (std::size_t i = 0; i < wcount; ++i)
@@ -138,22 +127,17 @@ LayerCase make_case(std::mt19937_64& rng, OpKind op, bool int16, Regime regime) 
     std::int64_t b = 0;
     const std::int64_t sign = uniform(rng, 0, 1) ? 1 : -1;
     switch (regime) {
-      case Regime::typical:
-        b = uniform<std::int64_t>(rng, -(1 << 14), 1 << 14);
-        break;
+      case Regime::typical: b = uniform<std::int64_t>(rng, -(1 << 14), 1 << 14); break;
       case Regime::near_one:
-      case Regime::negative_ties:
-        b = uniform<std::int64_t>(rng, -40, 40);
-        break;
+      case Regime::negative_ties: b = uniform<std::int64_t>(rng, -40, 40); break;
       case Regime::near_2_pow_m32:
-        b = int16 ? sign * uniform<std::int64_t>(rng, std::int64_t{1} << 40,
-                                                 (std::int64_t{1} << 46))
-                  : sign * (std::int64_t{std::numeric_limits<std::int32_t>::max()} -
-                            uniform<std::int64_t>(rng, 0, 1 << 22));
+        b = int16
+                ? sign * uniform<std::int64_t>(rng, std::int64_t{1} << 40, (std::int64_t{1} << 46))
+                : sign * (std::int64_t{std::numeric_limits<std::int32_t>::max()} -
+                          uniform<std::int64_t>(rng, 0, 1 << 22));
         break;
       case Regime::int32_limits:
-        b = int16 ? sign * uniform<std::int64_t>(rng, std::int64_t{1} << 30,
-                                                 std::int64_t{1} << 46)
+        b = int16 ? sign * uniform<std::int64_t>(rng, std::int64_t{1} << 30, std::int64_t{1} << 46)
                   : sign * (std::int64_t{std::numeric_limits<std::int32_t>::max()} -
                             uniform<std::int64_t>(rng, 0, 1 << 24));
         break;
@@ -165,16 +149,15 @@ LayerCase make_case(std::mt19937_64& rng, OpKind op, bool int16, Regime regime) 
   // in the large-accumulator regimes.
   std::size_t icount = 1;
   for (std::int32_t d : m.input_shape) icount *= std::size_t(d);
-  const bool extreme = (regime == Regime::int32_limits || regime == Regime::near_2_pow_m32) &&
-                       uniform(rng, 0, 1);
+  const bool extreme =
+      (regime == Regime::int32_limits || regime == Regime::near_2_pow_m32) && uniform(rng, 0, 1);
   const std::int32_t end = uniform(rng, 0, 1) ? qmax : qmin;
   std::int32_t lo = qmin, hi = qmax;
   if (regime == Regime::near_one || regime == Regime::negative_ties) {
     lo = std::max(qmin, m.input_zero_point - 40);
     hi = std::min(qmax, m.input_zero_point + 40);
   }
-  for (std::size_t i = 0; i < icount; ++i)
-    c.input.push_back(extreme ? end : uniform(rng, lo, hi));
+  for (std::size_t i = 0; i < icount; ++i) c.input.push_back(extreme ? end : uniform(rng, lo, hi));
   c.name = to_string(op) + std::string(int16 ? " 16x8 " : " int8 ") + to_string(regime);
   return c;
 }

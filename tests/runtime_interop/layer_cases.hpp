@@ -18,11 +18,11 @@ namespace quantcheck::interop {
 
 // Where the effective multipliers and accumulators of a case are aimed.
 enum class Regime {
-  typical,          // M in [2^-12, 2^-1), random inputs
-  near_one,         // M in [0.75, 1.5): e = 0 or 1, the left shift
-  near_2_pow_m32,   // M around 2^-32 (flush threshold), large accumulators
-  int32_limits,     // bias and worst-case inputs push |acc| toward 2^31
-  negative_ties,    // M = 2^-k: exact .5 after the first step, both signs
+  typical,         // M in [2^-12, 2^-1), random inputs
+  near_one,        // M in [0.75, 1.5): e = 0 or 1, the left shift
+  near_2_pow_m32,  // M around 2^-32 (flush threshold), large accumulators
+  int32_limits,    // bias and worst-case inputs push |acc| toward 2^31
+  negative_ties,   // M = 2^-k: exact .5 after the first step, both signs
 };
 const char* to_string(Regime r);
 

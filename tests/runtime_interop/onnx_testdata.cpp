@@ -37,15 +37,9 @@ OnnxTensor convert(const onnx::TensorProto& t) {
   r.dims.assign(t.dims().begin(), t.dims().end());
   const std::string& raw = t.raw_data();
   switch (t.data_type()) {
-    case onnx::TensorProto_DataType_UINT8:
-      append_raw<std::uint8_t>(raw, r.ints);
-      break;
-    case onnx::TensorProto_DataType_INT8:
-      append_raw<std::int8_t>(raw, r.ints);
-      break;
-    case onnx::TensorProto_DataType_INT32:
-      append_raw<std::int32_t>(raw, r.ints);
-      break;
+    case onnx::TensorProto_DataType_UINT8: append_raw<std::uint8_t>(raw, r.ints); break;
+    case onnx::TensorProto_DataType_INT8: append_raw<std::int8_t>(raw, r.ints); break;
+    case onnx::TensorProto_DataType_INT32: append_raw<std::int32_t>(raw, r.ints); break;
     case onnx::TensorProto_DataType_FLOAT:
       for (std::size_t i = 0; i + 4 <= raw.size(); i += 4) {
         float v;
@@ -60,7 +54,8 @@ OnnxTensor convert(const onnx::TensorProto& t) {
   }
   // Small integer types may use int32_data instead of raw_data.
   if (raw.empty()) r.ints.insert(r.ints.end(), t.int32_data().begin(), t.int32_data().end());
-  if (r.size() != (r.data_type == onnx::TensorProto_DataType_FLOAT ? r.floats.size() : r.ints.size()))
+  if (r.size() !=
+      (r.data_type == onnx::TensorProto_DataType_FLOAT ? r.floats.size() : r.ints.size()))
     throw std::runtime_error("tensor " + t.name() + ": value count does not match its dims");
   return r;
 }

@@ -82,14 +82,16 @@ ConvRun run_conv(const RuntimeProfile& p, const OnnxNodeCase& c, const ConvOpera
       for (std::int64_t kx = 0; kx < KW; ++kx)
         for (std::int64_t ic = 0; ic < C; ++ic)
           l.weights[static_cast<std::size_t>(filter_index(g, oc, ky, kx, ic))] =
-              static_cast<std::int32_t>(o.w->ints[static_cast<std::size_t>(((oc * C + ic) * KH + ky) * KW + kx)]);
+              static_cast<std::int32_t>(
+                  o.w->ints[static_cast<std::size_t>(((oc * C + ic) * KH + ky) * KW + kx)]);
   std::vector<std::int32_t> in(static_cast<std::size_t>(N * PH * PW * C), o.x_zp);
   for (std::int64_t n = 0; n < N; ++n)
     for (std::int64_t ic = 0; ic < C; ++ic)
       for (std::int64_t y = 0; y < H; ++y)
         for (std::int64_t x = 0; x < W; ++x)
           in[static_cast<std::size_t>(((n * PH + y + pt) * PW + x + pl) * C + ic)] =
-              static_cast<std::int32_t>(o.x->ints[static_cast<std::size_t>(((n * C + ic) * H + y) * W + x)]);
+              static_cast<std::int32_t>(
+                  o.x->ints[static_cast<std::size_t>(((n * C + ic) * H + y) * W + x)]);
   const PreparedLayer prep = prepare_layer(p, l);
   EXPECT_EQ(prep.rejected, "");
   ConvRun r;
@@ -159,10 +161,11 @@ class OnnxBackend : public ::testing::Test {
   const RuntimeProfile& onnx_ = find_runtime("onnx-reference");
 };
 
-#define QC_LOAD(var, name)                                                                 \
-  const OnnxNodeCase var = load(name);                                                     \
-  if (skipped_) GTEST_SKIP() << name << " not found under " << onnx_node_test_dir()        \
-                             << " (Debian libonnx-testdata; or set QUANTCHECK_ONNX_TESTDATA)"
+#define QC_LOAD(var, name)                                            \
+  const OnnxNodeCase var = load(name);                                \
+  if (skipped_)                                                       \
+  GTEST_SKIP() << name << " not found under " << onnx_node_test_dir() \
+               << " (Debian libonnx-testdata; or set QUANTCHECK_ONNX_TESTDATA)"
 
 void expect_equal(const std::vector<std::int64_t>& want, const std::vector<std::int64_t>& got,
                   const std::string& what) {

@@ -112,8 +112,8 @@ Comparison compare(const TfLiteLibrary& lib, OpKind op, bool int16) {
     }
   std::cout << to_string(op) << (int16 ? " 16x8" : " int8") << ": " << r.outputs
             << " outputs bit-for-bit; tflite-x86 differs on " << r.x86_differ
-            << ", tflite-reference on " << r.reference_differ << " (max "
-            << r.reference_max_lsb << " LSB)\n";
+            << ", tflite-reference on " << r.reference_differ << " (max " << r.reference_max_lsb
+            << " LSB)\n";
   return r;
 }
 
@@ -165,14 +165,15 @@ TEST(TfLiteProfilesFullyConnected, FloatProductMultiplier) {
   EXPECT_GT(cases, 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Ops, TfLiteProfiles,
-    ::testing::Combine(::testing::Values(OpKind::conv2d, OpKind::depthwise_conv2d,
-                                         OpKind::fully_connected),
-                       ::testing::Bool()),
-    [](const auto& info) {
-      return to_string(std::get<0>(info.param)) + (std::get<1>(info.param) ? "_16x8" : "_int8");
-    });
+INSTANTIATE_TEST_SUITE_P(Ops, TfLiteProfiles,
+                         ::testing::Combine(::testing::Values(OpKind::conv2d,
+                                                              OpKind::depthwise_conv2d,
+                                                              OpKind::fully_connected),
+                                            ::testing::Bool()),
+                         [](const auto& info) {
+                           return to_string(std::get<0>(info.param)) +
+                                  (std::get<1>(info.param) ? "_16x8" : "_int8");
+                         });
 
 }  // namespace
 }  // namespace quantcheck::interop

@@ -132,15 +132,16 @@ TEST_F(TfLiteRounding, Int8FullyConnectedMultiplierIsFloatProduct) {
     ASSERT_EQ(y.size(), 1u);
     const auto b32 = static_cast<std::int32_t>(m.bias[0]);
     const float s_w = m.weight_scales[0];
-    const QuantizedMultiplier qd = quantize_multiplier(double(m.input_scale) * double(s_w) /
-                                                       double(m.output_scale));
+    const QuantizedMultiplier qd =
+        quantize_multiplier(double(m.input_scale) * double(s_w) / double(m.output_scale));
     const QuantizedMultiplier qf =
         quantize_multiplier(double(m.input_scale * s_w) / double(m.output_scale));
     float_product += y[0] == std::clamp(requant_ruy_x86(b32, qf), -128, 127);
     double_product += y[0] == std::clamp(requant_ruy_x86(b32, qd), -128, 127);
   }
-  std::cout << "FULLY_CONNECTED multiplier: " << cases << " separating cases; float product matches "
-            << float_product << ", double product " << double_product << "\n";
+  std::cout << "FULLY_CONNECTED multiplier: " << cases
+            << " separating cases; float product matches " << float_product << ", double product "
+            << double_product << "\n";
   ASSERT_GT(cases, 10);
   EXPECT_EQ(float_product, cases);
   EXPECT_EQ(double_product, 0);
