@@ -5,7 +5,7 @@
 // zp_out. Any difference beyond the bound traps.
 //
 // Input: s_in, s_w, s_out as float32 bit patterns (12 bytes), one byte for
-// the output zero point, then up to 8 accumulators as int64 (little-endian
+// the output zero point, then up to 16 accumulators as int64 (little-endian
 // host order; a trailing partial value is ignored). The accumulators become
 // the biases of a 1-tap FULLY_CONNECTED layer whose input is the zero point,
 // so each output channel requantizes exactly one of them; int32-accumulator
@@ -53,7 +53,7 @@ IntegerLayer requantize_layer(const RuntimeProfile& p, ActivationType a, float s
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  constexpr std::size_t kHeader = 13, kMaxAccs = 8;
+  constexpr std::size_t kHeader = 13, kMaxAccs = 16;
   if (size < kHeader + 8) return 0;
   float s_in, s_w, s_out;
   std::memcpy(&s_in, data, 4);
