@@ -16,6 +16,8 @@
 #include "quantcheck/detection_power.hpp"
 #include "quantcheck/error.hpp"
 #include "quantcheck/presets.hpp"
+#include "quantcheck/runtime/profiles.hpp"
+#include "quantcheck/runtime_properties.hpp"
 
 namespace quantcheck::cli {
 namespace {
@@ -24,6 +26,7 @@ struct AuditOptions {
   std::vector<std::string> policies;
   std::vector<std::string> properties;
   std::vector<std::string> adapters;  // external adapters (adapters/, docs/adapter-protocol.md)
+  std::vector<std::string> runtimes;  // runtime profiles (default: each policy's natural ones)
   std::uint64_t seed = RunConfig{}.seed;
   int cases = RunConfig{}.cases;
   bool json = false;
@@ -42,13 +45,23 @@ std::vector<Policy> chosen_policies(const AuditOptions& o) {
   return out;
 }
 
-std::vector<const Property*> chosen_properties(const AuditOptions& o) {
+// The chosen quantizer properties (runtime == false) or runtime properties.
+std::vector<const Property*> chosen_properties(const AuditOptions& o, bool runtime) {
   std::vector<const Property*> out;
   if (o.properties.empty()) {
-    for (const Property& p : properties()) out.push_back(&p);
+    for (const Property& p : runtime ? runtime_properties() : properties()) out.push_back(&p);
   } else {
-    for (const auto& name : o.properties) out.push_back(&find_property(name));
+    for (const auto& name : o.properties) {
+      const Property& p = find_property(name);
+      if (is_runtime_property(p) == runtime) out.push_back(&p);
+    }
   }
+  return out;
+}
+
+std::vector<const Property*> chosen_properties(const AuditOptions& o) {
+  std::vector<const Property*> out = chosen_properties(o, false);
+  for (const Property* p : chosen_properties(o, true)) out.push_back(p);
   return out;
 }
 
@@ -71,9 +84,21 @@ int replay(const AuditOptions& o) {
   const Case c = case_from_json(j);
   const auto q = quantizer_for_replay(o.policies[0], o.adapters);  // a preset or an adapter mode
   int code = 0;
+  if (o.runtimes.size() > 1) throw UsageError("--replay takes at most one --runtime");
+  for (const std::string& name : o.runtimes) (void)find_runtime(name);
   for (const Property* p : chosen_properties(o)) {
-    const Verdict v = p->check(*q, c);
-    const bool declared = is_declared(*p, q->guarantees());
+    Verdict v;
+    bool declared = false;
+    if (const RuntimeCheck f = runtime_check_of(*p)) {
+      const RuntimeProfile& rt =
+          find_runtime(o.runtimes.empty() ? default_runtimes_for(*q).front() : o.runtimes[0]);
+      v = f(*q, rt, c);
+      declared = runtime_declared(*p, q->contract(), rt);
+      std::cout << "[" << rt.name << "] ";
+    } else {
+      v = p->check(*q, c);
+      declared = is_declared(*p, q->guarantees());
+    }
     const char* status = v.kind == Verdict::Kind::holds      ? "holds"
                          : v.kind == Verdict::Kind::rejected ? "rejected (InputError)"
                          : declared                          ? "FAIL"
@@ -94,6 +119,9 @@ void add_audit_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--adapter", o->adapters,
                   "Also audit an external quantizer: a bundled adapter (pytorch, echo) or a "
                   "command speaking docs/adapter-protocol.md (repeatable)");
+  cmd->add_option("--runtime", o->runtimes,
+                  "Check the runtime properties on these runtime profiles (repeatable; default: "
+                  "each policy's natural runtimes, see `quantcheck runtimes`)");
   cmd->add_option("--seed", o->seed, "RapidCheck seed")->capture_default_str();
   cmd->add_option("--cases", o->cases, "Generated cases per property and policy")
       ->capture_default_str()
@@ -145,8 +173,12 @@ void add_audit_command(CLI::App& app, int& exit_code) {
       std::cerr << "\raudit: " << done << "/" << total << " checks" << (done == total ? "\n" : "")
                 << std::flush;
     };
-    AuditReport r = run_audit(chosen_policies(*o), chosen_properties(*o), cfg, progress);
+    for (const std::string& name : o->runtimes) (void)find_runtime(name);  // bad names exit 2 first
+    const std::vector<Policy> policies = chosen_policies(*o);
+    AuditReport r = run_audit(policies, chosen_properties(*o, false), cfg, progress);
     append_adapter_rows(r, o->adapters, cfg, progress);
+    append_runtime_rows(r, policies, chosen_properties(*o, true), o->runtimes, cfg, progress);
+    rate_severity(r, policies);
     if (o->json)
       emit(*o, audit_json(r).dump(2) + "\n");
     else if (o->markdown)

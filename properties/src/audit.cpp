@@ -1,10 +1,13 @@
 // run_audit and its three renderings.
 #include "quantcheck/audit.hpp"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
 #include "quantcheck/case_json.hpp"
+#include "quantcheck/runtime/profiles.hpp"
+#include "quantcheck/runtime_properties.hpp"
 
 namespace quantcheck {
 
@@ -17,16 +20,19 @@ const char* AuditCell::status() const {
 int AuditReport::failures() const {
   int n = 0;
   for (const auto& c : cells) n += c.failed();
+  for (const auto& c : runtime_cells) n += c.failed();
   return n;
 }
 int AuditReport::hazards() const {
   int n = 0;
   for (const auto& c : cells) n += c.hazard();
+  for (const auto& c : runtime_cells) n += c.hazard();
   return n;
 }
 int AuditReport::errors() const {
   int n = 0;
   for (const auto& c : cells) n += !c.outcome.error.empty();
+  for (const auto& c : runtime_cells) n += !c.outcome.error.empty();
   return n;
 }
 
@@ -54,6 +60,57 @@ AuditReport run_audit(const std::vector<Policy>& policies,
   return r;
 }
 
+void append_runtime_rows(AuditReport& r, const std::vector<Policy>& policies,
+                         const std::vector<const Property*>& props,
+                         const std::vector<std::string>& runtimes, const RunConfig& cfg,
+                         const std::function<void(int, int)>& progress) {
+  if (props.empty()) return;
+  r.runtime_properties = props;
+  std::vector<std::pair<const Policy*, const RuntimeProfile*>> pairs;
+  for (const Policy& p : policies) {
+    const Contract k = contract_of(p);
+    for (const std::string& name : runtimes.empty() ? natural_runtimes(p) : runtimes) {
+      const RuntimeProfile& rt = find_runtime(name);
+      if (runtime_supports(rt, k)) pairs.emplace_back(&p, &rt);
+    }
+  }
+  const int total = static_cast<int>(pairs.size() * props.size());
+  int done = 0;
+  for (const auto& [policy, rt] : pairs) {
+    r.runtime_rows.emplace_back(policy->name, rt->name);
+    const PolicyQuantizer q(*policy);
+    const Contract k = q.contract();
+    for (const Property* prop : props) {
+      AuditCell cell;
+      cell.policy = policy->name;
+      cell.runtime = rt->name;
+      cell.property = prop;
+      cell.declared = runtime_declared(*prop, k, *rt);
+      cell.outcome = run_runtime_property(*prop, q, *rt, cfg);
+      r.runtime_cells.push_back(std::move(cell));
+      if (progress) progress(++done, total);
+    }
+  }
+}
+
+void rate_severity(AuditReport& r, const std::vector<Policy>& policies) {
+  auto policy_named = [&](const std::string& name) -> const Policy* {
+    for (const Policy& p : policies)
+      if (p.name == name) return &p;
+    return nullptr;
+  };
+  auto rate = [&](AuditCell& c, const std::string& runtime) {
+    if (!c.outcome.found || !c.adapter.empty()) return;
+    const Policy* p = policy_named(c.policy);
+    if (!p) return;
+    const PolicyQuantizer q(*p);
+    c.severity_lsb = severity_lsb(q, find_runtime(runtime), c.outcome.counterexample);
+  };
+  for (AuditCell& c : r.cells)
+    if (const Policy* p = policy_named(c.policy)) rate(c, natural_runtimes(*p).front());
+  for (AuditCell& c : r.runtime_cells) rate(c, c.runtime);
+}
+
 namespace {
 
 // s as one shell word: as it is when it holds only safe characters, else
@@ -73,8 +130,10 @@ std::string shell_quote(const std::string& s) {
 std::string replay_command(const AuditCell& cell) {
   return "quantcheck audit" +
          (cell.adapter.empty() ? std::string() : " --adapter " + shell_quote(cell.adapter)) +
-         " --policy " + shell_quote(cell.policy) + " --property " + cell.property->name +
-         " --replay " + shell_quote(case_to_json(cell.outcome.counterexample).dump());
+         " --policy " + shell_quote(cell.policy) +
+         (cell.runtime.empty() ? std::string() : " --runtime " + cell.runtime) + " --property " +
+         cell.property->name + " --replay " +
+         shell_quote(case_to_json(cell.outcome.counterexample).dump());
 }
 
 namespace {
@@ -100,6 +159,30 @@ std::string summary_line(const AuditReport& r) {
   s << r.failures() << " declared guarantee(s) broken, " << r.hazards()
     << " hazard(s) outside the declared guarantees, " << r.errors() << " error(s)";
   return s.str();
+}
+
+// The cells to list: failures and errors, or hazards sorted by harm (worst
+// first, unrated last), quantizer cells and runtime cells together.
+std::vector<const AuditCell*> flagged(const AuditReport& r, bool failures) {
+  std::vector<const AuditCell*> out;
+  for (const auto* v : {&r.cells, &r.runtime_cells})
+    for (const AuditCell& c : *v)
+      if (failures ? (c.failed() || !c.outcome.error.empty()) : c.hazard()) out.push_back(&c);
+  if (!failures)
+    std::stable_sort(out.begin(), out.end(), [](const AuditCell* a, const AuditCell* b) {
+      return a->severity_lsb.value_or(-1) > b->severity_lsb.value_or(-1);
+    });
+  return out;
+}
+
+// The harm group of a hazard, by its largest output error in LSBs.
+std::string harm_band(const AuditCell& c) {
+  if (!c.severity_lsb) return "harm not rated (no layer for the case)";
+  const double s = *c.severity_lsb;
+  if (s >= 16) return "severe: >= 16 output LSBs";
+  if (s > 1.5) return "moderate: 2 to 16 output LSBs";
+  if (s > 0.5) return "minor: about 1 output LSB";
+  return "no output harm on the probed inputs";
 }
 
 std::string cases_note(const AuditCell& c) {
@@ -130,17 +213,42 @@ std::string audit_text(const AuditReport& r) {
     out << "  " << std::setw(4) << column(i) << r.properties[i]->name << " ("
         << r.properties[i]->guarantee << ")\n";
 
+  if (!r.runtime_cells.empty()) {
+    out << "\nruntime properties (policy @ runtime)\n" << std::left << std::setw(44) << "pair";
+    for (std::size_t i = 0; i < r.runtime_properties.size(); ++i)
+      out << std::setw(6) << "R" + std::to_string(i + 1);
+    out << "\n";
+    std::size_t j = 0;
+    for (const auto& [policy, runtime] : r.runtime_rows) {
+      out << std::left << std::setw(44) << policy + " @ " + runtime;
+      for (std::size_t i = 0; i < r.runtime_properties.size(); ++i)
+        out << std::setw(6) << mark(r.runtime_cells[j++]);
+      out << "\n";
+    }
+    for (std::size_t i = 0; i < r.runtime_properties.size(); ++i)
+      out << "  " << std::setw(4) << "R" + std::to_string(i + 1) << r.runtime_properties[i]->name
+          << "\n";
+  }
+
   for (const bool failures : {true, false}) {
     bool header = false;
-    for (const AuditCell& c : r.cells) {
-      if (!(failures ? (c.failed() || !c.outcome.error.empty()) : c.hazard())) continue;
+    std::string band;
+    for (const AuditCell* cp : flagged(r, failures)) {
+      const AuditCell& c = *cp;
       if (!header) {
         out << "\n"
-            << (failures ? "FAILURES (declared guarantees broken)" : "HAZARDS (not declared)")
+            << (failures ? "FAILURES (declared guarantees broken)"
+                         : "HAZARDS (not declared), worst harm first")
             << "\n";
         header = true;
       }
-      out << "\n[" << c.status() << "] " << c.policy << " / " << c.property->name << "\n";
+      if (!failures && harm_band(c) != band) {
+        band = harm_band(c);
+        out << "\n== " << band << " ==\n";
+      }
+      out << "\n[" << c.status() << "] " << c.policy
+          << (c.runtime.empty() ? std::string() : " @ " + c.runtime) << " / " << c.property->name
+          << "\n";
       if (!c.outcome.error.empty()) {
         out << "  " << c.outcome.error << "\n";
         continue;
@@ -148,6 +256,9 @@ std::string audit_text(const AuditReport& r) {
       out << "  property:  " << c.property->statement << "\n";
       out << "  failure:   " << c.outcome.message << "\n";
       out << "  case:      " << case_to_json(c.outcome.counterexample).dump() << "\n";
+      if (c.severity_lsb)
+        out << "  harm:      " << std::setprecision(4) << *c.severity_lsb << " output LSB(s) on "
+            << (c.runtime.empty() ? "the policy's natural runtime" : c.runtime) << "\n";
       out << "  (" << cases_note(c) << ")\n";
       out << "  replay:    " << replay_command(c) << "\n";
     }
@@ -182,18 +293,41 @@ std::string audit_markdown(const AuditReport& r) {
     }
     out << "\n";
   }
+  if (!r.runtime_cells.empty()) {
+    out << "\n| policy @ runtime |";
+    for (const Property* p : r.runtime_properties) out << " " << p->name << " |";
+    out << "\n|---|";
+    for (std::size_t i = 0; i < r.runtime_properties.size(); ++i) out << "---|";
+    out << "\n";
+    std::size_t j = 0;
+    for (const auto& [policy, runtime] : r.runtime_rows) {
+      out << "| " << policy << " @ " << runtime << " |";
+      for (std::size_t i = 0; i < r.runtime_properties.size(); ++i) {
+        const AuditCell& c = r.runtime_cells[j++];
+        out << " "
+            << (!c.outcome.error.empty() ? "ERROR"
+                : c.failed()             ? "**FAIL**"
+                : c.hazard()             ? "*hazard*"
+                : c.declared             ? "**ok**"
+                                         : "`.`")
+            << " |";
+      }
+      out << "\n";
+    }
+  }
   out << "\n" << summary_line(r) << ".\n";
   for (const bool failures : {true, false}) {
     bool header = false;
-    for (const AuditCell& c : r.cells) {
-      if (!(failures ? (c.failed() || !c.outcome.error.empty()) : c.hazard())) continue;
+    for (const AuditCell* cp : flagged(r, failures)) {
+      const AuditCell& c = *cp;
       if (!header) {
         out << "\n## "
             << (failures ? "Failures (declared guarantees broken)" : "Hazards (not declared)")
             << "\n";
         header = true;
       }
-      out << "\n### " << c.policy << " / " << c.property->name << "\n\n";
+      out << "\n### " << c.policy << (c.runtime.empty() ? std::string() : " @ " + c.runtime)
+          << " / " << c.property->name << "\n\n";
       if (!c.outcome.error.empty()) {
         out << c.outcome.error << "\n";
         continue;
@@ -201,6 +335,7 @@ std::string audit_markdown(const AuditReport& r) {
       out << "> " << c.property->statement << "\n\n";
       out << "- failure: " << c.outcome.message << "\n";
       out << "- " << cases_note(c) << "\n";
+      if (c.severity_lsb) out << "- harm: " << *c.severity_lsb << " output LSB(s)\n";
       out << "- case: `" << case_to_json(c.outcome.counterexample).dump() << "`\n";
       out << "- replay: `" << replay_command(c) << "`\n";
     }
@@ -220,8 +355,20 @@ nlohmann::json audit_json(const AuditReport& r) {
   for (const Property* p : r.properties)
     props.push_back({{"name", p->name}, {"guarantee", p->guarantee}, {"statement", p->statement}});
   j["properties"] = props;
+  nlohmann::json rprops = nlohmann::json::array();
+  for (const Property* p : r.runtime_properties)
+    rprops.push_back({{"name", p->name}, {"guarantee", p->guarantee}, {"statement", p->statement}});
+  j["runtime_properties"] = rprops;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [policy, runtime] : r.runtime_rows)
+    rows.push_back({{"policy", policy}, {"runtime", runtime}});
+  j["runtime_rows"] = rows;
   nlohmann::json cells = nlohmann::json::array();
-  for (const AuditCell& c : r.cells) {
+  std::vector<const AuditCell*> all;
+  for (const AuditCell& c : r.cells) all.push_back(&c);
+  for (const AuditCell& c : r.runtime_cells) all.push_back(&c);
+  for (const AuditCell* cp : all) {
+    const AuditCell& c = *cp;
     nlohmann::json cell = {{"policy", c.policy},
                            {"property", c.property->name},
                            {"declared", c.declared},
@@ -229,6 +376,8 @@ nlohmann::json audit_json(const AuditReport& r) {
                            {"cases_run", c.outcome.cases_run},
                            {"rejected", c.outcome.rejected}};
     if (!c.adapter.empty()) cell["adapter"] = c.adapter;
+    if (!c.runtime.empty()) cell["runtime"] = c.runtime;
+    if (c.severity_lsb) cell["severity_lsb"] = *c.severity_lsb;
     if (!c.outcome.error.empty()) cell["error"] = c.outcome.error;
     if (c.outcome.found) {
       cell["message"] = c.outcome.message;

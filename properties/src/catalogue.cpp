@@ -4,6 +4,7 @@
 
 #include "checks.hpp"
 #include "quantcheck/error.hpp"
+#include "quantcheck/runtime_properties.hpp"
 
 namespace quantcheck {
 
@@ -96,8 +97,11 @@ const std::vector<Property>& properties() {
 const Property& find_property(const std::string& name) {
   for (const Property& p : properties())
     if (name == p.name) return p;
+  for (const Property& p : runtime_properties())
+    if (name == p.name) return p;
   std::string known;
   for (const Property& p : properties()) known += (known.empty() ? "" : ", ") + std::string(p.name);
+  for (const Property& p : runtime_properties()) known += ", " + std::string(p.name);
   throw UsageError("unknown property '" + name + "' (known: " + known + ")");
 }
 

@@ -49,12 +49,20 @@ PropertyOutcome run_property(const Property& p, const QuantizerUnderTest& q, con
 
 PropertyOutcome run_property_with(const Property& p, const QuantizerUnderTest& q,
                                   const rc::Gen<Case>& cases, const RunConfig& cfg) {
+  return run_verdicts(
+      std::string(p.name) + "/" + q.name(), [&](const Case& c) { return p.check(q, c); }, cases,
+      cfg);
+}
+
+PropertyOutcome run_verdicts(const std::string& id,
+                             const std::function<Verdict(const Case&)>& check,
+                             const rc::Gen<Case>& cases, const RunConfig& cfg) {
   PropertyOutcome out;
   bool failing_seen = false;
   int rejected = 0;
   auto testable = [&] {
     const Case c = *cases;
-    const Verdict v = p.check(q, c);
+    const Verdict v = check(c);
     if (v.kind == Verdict::Kind::rejected && !failing_seen) ++rejected;
     if (v.failed()) {
       failing_seen = true;
@@ -69,7 +77,7 @@ PropertyOutcome run_property_with(const Property& p, const QuantizerUnderTest& q
   params.maxSize = std::clamp(cfg.max_size, 0, 100);
   params.disableShrinking = !cfg.shrink;
   rc::detail::TestMetadata metadata;
-  metadata.id = std::string(p.name) + "/" + q.name();
+  metadata.id = id;
   metadata.description = metadata.id;
   QuietListener listener;
   const rc::detail::TestResult result =

@@ -259,7 +259,10 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
               path.apply_weight_zero_point || l.weight_type == WeightType::uint8 ? weight_zp(l, oc)
                                                                                  : 0;
           const std::int64_t zp_x = l.input_zero_point;
-          int128 acc = 0;        // the exact sum in the kernel's order
+          // The taps' sum in int64 (|products| < 2^31, at most 2^31 of them: exact);
+          // the bias joins in 128 bits below.
+          std::int64_t taps = 0;
+          const bool narrow = acc_type == AccumulatorType::int32;
           int128 pair_loss = 0;  // what the int16 pair saturation removed
           bool partial_overflow = false;
           std::int64_t pair_raw = 0;  // raw u8 x s8 product of the open pair
@@ -279,8 +282,10 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
                                            : zp_x;
                 const std::int64_t w =
                     l.weights[static_cast<std::size_t>(filter_index(g, oc, ky, kx, ic))];
-                acc += int128{x - zp_x} * (w - zp_w);
-                if (acc < type_min(acc_type) || acc > type_max(acc_type)) partial_overflow = true;
+                taps += (x - zp_x) * (w - zp_w);
+                if (narrow && (taps < std::numeric_limits<std::int32_t>::min() ||
+                               taps > std::numeric_limits<std::int32_t>::max()))
+                  partial_overflow = true;
                 if (pairs) {
                   // VPMADDUBSW: raw uint8 x times raw int8 w, pairs summed into int16.
                   pair_raw += x * w;
@@ -295,6 +300,7 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
               }
             }
           }
+          int128 acc = taps;
           if (!l.bias.empty()) {
             std::int64_t bias = l.bias[static_cast<std::size_t>(oc)];
             if (acc_type == AccumulatorType::int32 &&

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <rapidcheck.h>
@@ -37,6 +38,11 @@ PropertyOutcome run_property(const Property& p, const QuantizerUnderTest& q, con
 // The same with another generator (detection-power comparison).
 PropertyOutcome run_property_with(const Property& p, const QuantizerUnderTest& q,
                                   const rc::Gen<Case>& cases, const RunConfig& cfg);
+
+// The same for any check of a case (the runtime properties run through this).
+PropertyOutcome run_verdicts(const std::string& id,
+                             const std::function<Verdict(const Case&)>& check,
+                             const rc::Gen<Case>& cases, const RunConfig& cfg);
 
 // Loads RapidCheck's global configuration (RC_PARAMS) without the
 // "Using configuration" line it prints on stderr; for tools that pass their
