@@ -18,7 +18,7 @@ while getopts "b:" opt; do
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division fuzz_model)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division fuzz_model fuzz_requantize fuzz_layer)
 
 named_before=$(ls "$root/corpus/regression" | sort | sha256sum)
 work="$(mktemp -d)"
@@ -35,12 +35,19 @@ for t in "${targets[@]}"; do
       cp "$root"/corpus/regression/*.qcase "$work/$t/merged/"
       baseline=("$work/$t/merged"/*.qcase) ;;
   esac
+  # The named runtime cases (corpus/RUNTIME_MANIFEST.tsv) keep their names.
+  mkdir -p "$work/$t/keep"
+  while IFS=$'\t' read -r name target _; do
+    case "$name" in '#'* | '') continue ;; esac
+    if [ "$target" = "$t" ]; then cp "$root/corpus/$t/$name" "$work/$t/keep/"; fi
+  done <"$root/corpus/RUNTIME_MANIFEST.tsv"
   before=$(find "$root/corpus/$t" -type f | wc -l)
   "$bin" -merge=1 "$work/$t/merged" "$root/corpus/$t" >"$work/$t/log" 2>&1 || {
     tail -20 "$work/$t/log" >&2; echo "merge failed for $t" >&2; exit 1; }
   for f in "${baseline[@]}"; do rm -f "$f"; done  # they stay in corpus/regression/
   find "$root/corpus/$t" -type f -delete
   cp "$work/$t/merged/"* "$root/corpus/$t/" 2>/dev/null || true
+  cp "$work/$t/keep/"* "$root/corpus/$t/" 2>/dev/null || true
   after=$(find "$root/corpus/$t" -type f | wc -l)
   echo "$t: $before -> $after inputs"
 done

@@ -29,7 +29,7 @@ done
 shift $((OPTIND - 1))
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division fuzz_model fuzz_onnx_model)
+  targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division fuzz_model fuzz_onnx_model fuzz_requantize fuzz_layer)
 fi
 if [ "$policies" = all ]; then unset QUANTCHECK_FUZZ_POLICIES; else export QUANTCHECK_FUZZ_POLICIES="$policies"; fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"

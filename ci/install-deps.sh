@@ -14,7 +14,7 @@ packages=(
   clang-format afl++ zip unzip
   dpkg-dev file                                           # cpack -G DEB (dpkg-shlibdeps), test label install
   python3-torch                                           # the real PyTorch adapter (tests label 'external')
-  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx  # ONNX models (onnx/), the ONNX exporter script
+  libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler python3-onnx  # ONNX models (onnx/), the exporter script, the ONNX backend node tests
 )
 # npm fetches the TFLite 2.9 runtime for the interop test; keep a node/npm already installed.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

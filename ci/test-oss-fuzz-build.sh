@@ -23,6 +23,7 @@ echo "build.sh with CC=$CC CXX=$CXX OUT=$OUT"
 bash "$root/ci/oss-fuzz/build.sh"
 
 targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division)
+[ -d "$root/runtime/src" ] && targets+=(fuzz_requantize fuzz_layer)
 [ -d "$root/model/src/checks" ] && targets+=(fuzz_model)
 fail=0
 for t in "${targets[@]}"; do

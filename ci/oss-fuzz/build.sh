@@ -47,7 +47,10 @@ if [ $have_model = 1 ] && [ -f /usr/include/onnx/onnx-ml.pb.h ] && [ -d "$QC/onn
   have_onnx=1
 fi
 
+have_runtime=0
+[ -d "$QC/runtime/src" ] && have_runtime=1
 INCLUDES=(-I"$QC/quantizer/include" -I"$QC/fuzz/casefile/include" -I"$QC/fuzz"
+          -I"$QC/runtime/include"
           -I"$QC/model/include" -I"$GEN")
 # System headers stay where the compiler looks anyway (an -isystem /usr/include
 # would break libstdc++'s #include_next).
@@ -61,6 +64,7 @@ sources=("$QC"/quantizer/src/*.cpp "$QC"/fuzz/casefile/casefile.cpp
          "$QC"/fuzz/fuzz_support.cpp "$QC"/fuzz/case_mutator.cpp)
 if [ $have_model = 1 ]; then sources+=("$QC"/model/src/*.cpp "$QC"/model/src/checks/*.cpp); fi
 if [ $have_onnx = 1 ]; then sources+=("$QC"/onnx/src/*.cpp); fi
+if [ $have_runtime = 1 ]; then sources+=("$QC"/runtime/src/*.cpp "$QC"/fuzz/runtime_oracle.cpp); fi
 objects=()
 for src in "${sources[@]}"; do
   obj="$OBJ/$(echo "${src#$QC/}" | tr '/' '_').o"
@@ -73,6 +77,7 @@ ar rcs "$OBJ/libquantcheck_fuzz.a" "${objects[@]}"
 targets=(fuzz_case_bytes fuzz_case_flatbuffer fuzz_differential fuzz_exact_division)
 [ $have_model = 1 ] && targets+=(fuzz_model)
 [ $have_onnx = 1 ] && targets+=(fuzz_onnx_model)
+[ $have_runtime = 1 ] && targets+=(fuzz_requantize fuzz_layer)
 for t in "${targets[@]}"; do
   libs=()
   [ "$t" = fuzz_onnx_model ] && libs=(-lonnx_proto -lprotobuf)

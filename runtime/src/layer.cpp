@@ -92,6 +92,9 @@ void validate_layer(const IntegerLayer& l) {
 
 // The multiplier the path computes from the float32 scales.
 double computed_multiplier(ScaleComputation s, float s_in, float s_w, float s_out) {
+  // A zero output scale has no multiplier (Prepare rejects the NaN); dividing
+  // by it would be a float division by zero (found by fuzz_requantize).
+  if (s_out == 0) return std::numeric_limits<double>::quiet_NaN();
   switch (s) {
     case ScaleComputation::double_per_channel:
       return static_cast<double>(s_in) * static_cast<double>(s_w) / static_cast<double>(s_out);
@@ -194,7 +197,8 @@ PreparedLayer prepare_layer(const RuntimeProfile& p, const IntegerLayer& l) {
   out.channels.resize(static_cast<std::size_t>(l.geometry.out_c));
   for (std::int64_t c = 0; c < l.geometry.out_c; ++c) {
     ChannelMultiplier& m = out.channels[static_cast<std::size_t>(c)];
-    m.real = computed_multiplier(path.scale, l.input_scale, weight_scale(l, c), l.output_scale);
+    m.real = computed_multiplier(scale_for(path, l.geometry.op), l.input_scale, weight_scale(l, c),
+                                 l.output_scale);
     if (!std::isfinite(m.real) || m.real < 0)
       return reject("channel " + std::to_string(c) + ": the multiplier is not a finite value >= 0");
     if (p.prepare.reject_multiplier_at_least > 0 && m.real >= p.prepare.reject_multiplier_at_least)
@@ -229,6 +233,9 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
                      std::to_string(g.input_size()));
   if (!prep.rejected.empty()) throw InputError("prepare rejected the layer: " + prep.rejected);
   const RuntimePath& path = path_for(p, l.activation);
+  // The op's own rounding where the profile gives one (tflite-x86 depthwise).
+  RuntimePath op_path = path;
+  op_path.rounding = rounding_for(path, l.geometry.op);
   const AccumulatorType acc_type = path.accumulator;
   const bool pairs = path.int16_pair_saturation && l.activation == ActivationType::uint8 &&
                      l.weight_type == WeightType::int8 && g.op != OpKind::depthwise_conv2d;
@@ -310,7 +317,7 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
           t.acc = wrap_to(acc_type, profile_sum);
           t.acc_overflow = partial_overflow || t.pair_saturated || profile_sum != int128{t.acc};
 
-          const Requantized rq = requantize(path, prep.channels[static_cast<std::size_t>(oc)],
+          const Requantized rq = requantize(op_path, prep.channels[static_cast<std::size_t>(oc)],
                                             t.acc, zp_out, prep.out_min, prep.out_max);
           t.requant_overflow = rq.overflow;
           t.y = rq.y;

@@ -1,11 +1,23 @@
 #include "quantcheck/runtime/profile.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace quantcheck {
 
 const RuntimePath& path_for(const RuntimeProfile& p, ActivationType a) {
   return a == ActivationType::int16 ? p.sixteen_bit : p.eight_bit;
+}
+
+RequantRounding rounding_for(const RuntimePath& path, OpKind op) {
+  if (op == OpKind::depthwise_conv2d && path.depthwise_rounding) return *path.depthwise_rounding;
+  return path.rounding;
+}
+
+ScaleComputation scale_for(const RuntimePath& path, OpKind op) {
+  if (op == OpKind::fully_connected && path.fully_connected_scale)
+    return *path.fully_connected_scale;
+  return path.scale;
 }
 
 int requantization_bound_lsb(const RuntimePath& path) {
@@ -27,14 +39,19 @@ double multiplier_relative_bound(const RuntimePath& path) {
   // The scale computation (docs/runtimes.md, "Multiplier error"):
   //   double: <= 2 roundings at 2^-53 each; float product then double: 2^-24 + 2^-52;
   //   float32 product and quotient: (1 + 2^-24)^2 - 1 < 2^-23 + 2^-47.
-  double computed = 0;
-  switch (path.scale) {
-    case ScaleComputation::double_per_channel: computed = std::ldexp(1.0, -52); break;
-    case ScaleComputation::float_product_then_double:
-      computed = std::ldexp(1.0, -24) + std::ldexp(1.0, -52);
-      break;
-    case ScaleComputation::float32: computed = std::ldexp(1.0, -23) + std::ldexp(1.0, -46); break;
-  }
+  auto computed_error = [](ScaleComputation sc) {
+    switch (sc) {
+      case ScaleComputation::double_per_channel: return std::ldexp(1.0, -52);
+      case ScaleComputation::float_product_then_double:
+        return std::ldexp(1.0, -24) + std::ldexp(1.0, -52);
+      case ScaleComputation::float32: return std::ldexp(1.0, -23) + std::ldexp(1.0, -46);
+    }
+    return 0.0;
+  };
+  // The larger of the path's and its FULLY_CONNECTED exception's: one bound for every op.
+  double computed = computed_error(path.scale);
+  if (path.fully_connected_scale)
+    computed = std::max(computed, computed_error(*path.fully_connected_scale));
   // The encoding: Q31 rounds f 2^31 with f >= 1/2 to within 1/2: 2^-31
   // relative; the 15-bit qr adds 2^-15 (q >> 16 rounded, qr >= 2^14);
   // the float32 scale and its 24-bit significand are exact.

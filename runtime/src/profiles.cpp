@@ -20,6 +20,9 @@ RuntimePath tflite_int8_reference() {
   p.rounding = RequantRounding::srdhm_rhu_then_rdbpot_rhafz;
   p.flush_tiny_multiplier = true;
   p.apply_weight_zero_point = false;
+  // FULLY_CONNECTED is per tensor in 2.9 (GetQuantizedConvolutionMultipler,
+  // 1.4): the float product s_in * s_w, widened, divided in double (measured).
+  p.fully_connected_scale = ScaleComputation::float_product_then_double;
   return p;
 }
 
@@ -65,7 +68,11 @@ RuntimeProfile tflite_x86() {
   r.sources = {"RUNTIMES.md 1.3 (ruy kernel_avx2_fma.cc L355-516, kernel_avx512.cc L340-420)",
                "RUNTIMES.md 1.3 measured: M = 0.25, acc -6..6 -> -1 -1 -1 0 0 0 0 1 1 1 1 2 2",
                "RUNTIMES.md 1.3 measured: 16x8 CONV_2D int64 bias gave the single-RHU row"};
+  r.sources.push_back(
+      "measured (tests/runtime_interop/test_tflite_rounding.cpp): int8 DEPTHWISE_CONV_2D of the "
+      "2.9.0 .so rounds like the reference kernel (SRDHM RHU then RDBPOT RHAFZ), not like ruy");
   r.eight_bit.rounding = RequantRounding::ruy_x86_rhu_then_rhu;
+  r.eight_bit.depthwise_rounding = RequantRounding::srdhm_rhu_then_rdbpot_rhafz;
   return r;
 }
 

@@ -61,9 +61,12 @@ std::int32_t rdbpot(std::int32_t x, int r) {
 std::int32_t mbqm_double(std::int32_t x, std::int32_t q, int e) {
   const int left = e > 0 ? e : 0;
   const int right = e > 0 ? 0 : -e;
-  // x * (1 << left): a plain int32 multiply in the source; it wraps.
-  const std::int32_t shifted = wrap32(
-      static_cast<std::int64_t>(static_cast<std::uint64_t>(static_cast<std::int64_t>(x)) << left));
+  // x * (1 << left): a plain int32 multiply in the source; it wraps (to 0
+  // once left >= 32: a huge multiplier, found by fuzz_requantize).
+  const std::int32_t shifted =
+      wrap32(left >= 32 ? 0
+                        : static_cast<std::int64_t>(
+                              static_cast<std::uint64_t>(static_cast<std::int64_t>(x)) << left));
   return rdbpot(srdhm(shifted, q), right);
 }
 
@@ -101,8 +104,10 @@ std::int32_t ruy_x86(std::int32_t x, std::int32_t q, int e) {
   const int left = e > 0 ? e : 0;
   const int right = e > 0 ? 0 : -e;
   // vpsllvd: a 32-bit lane shift (not saturating)
-  const std::int32_t shifted = wrap32(
-      static_cast<std::int64_t>(static_cast<std::uint64_t>(static_cast<std::int64_t>(x)) << left));
+  const std::int32_t shifted =
+      wrap32(left >= 32 ? 0
+                        : static_cast<std::int64_t>(
+                              static_cast<std::uint64_t>(static_cast<std::int64_t>(x)) << left));
   // 64-bit product, + 2^30, >> 31 (floor): RHU of shifted * q / 2^31
   const std::int64_t y64 = (std::int64_t{shifted} * q + (1LL << 30)) >> 31;
   const std::int32_t y = wrap32(y64);

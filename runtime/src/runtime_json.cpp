@@ -5,21 +5,26 @@ namespace {
 
 nlohmann::json path_json(const RuntimePath& p) {
   if (!p.supported) return {{"supported", false}};
-  return {{"supported", true},
-          {"accumulator", to_string(p.accumulator)},
-          {"accumulator_wraps", p.accumulator_wraps},
-          {"scale_computation", to_string(p.scale)},
-          {"multiplier", to_string(p.multiplier)},
-          {"rounding", to_string(p.rounding)},
-          {"flush_tiny_multiplier", p.flush_tiny_multiplier},
-          {"single_rounding_clamp", p.single_rounding_clamp},
-          {"int16_pair_saturation", p.int16_pair_saturation},
-          {"output_clamp", to_string(p.clamp)},
-          {"add_output_zero_point", p.add_output_zero_point},
-          {"apply_weight_zero_point", p.apply_weight_zero_point},
-          {"int16_weights", p.int16_weights},
-          {"requantization_bound_lsb", requantization_bound_lsb(p)},
-          {"multiplier_relative_bound", multiplier_relative_bound(p)}};
+  nlohmann::json j = {{"supported", true},
+                      {"accumulator", to_string(p.accumulator)},
+                      {"accumulator_wraps", p.accumulator_wraps},
+                      {"scale_computation", to_string(p.scale)},
+                      {"multiplier", to_string(p.multiplier)},
+                      {"rounding", to_string(p.rounding)},
+                      {"flush_tiny_multiplier", p.flush_tiny_multiplier},
+                      {"single_rounding_clamp", p.single_rounding_clamp},
+                      {"int16_pair_saturation", p.int16_pair_saturation},
+                      {"output_clamp", to_string(p.clamp)},
+                      {"add_output_zero_point", p.add_output_zero_point},
+                      {"apply_weight_zero_point", p.apply_weight_zero_point},
+                      {"int16_weights", p.int16_weights},
+                      {"requantization_bound_lsb", requantization_bound_lsb(p)},
+                      {"multiplier_relative_bound", multiplier_relative_bound(p)}};
+  // Per-op exceptions, only where a profile has them (tflite: measured on the 2.9 library).
+  if (p.depthwise_rounding) j["depthwise_conv2d_rounding"] = to_string(*p.depthwise_rounding);
+  if (p.fully_connected_scale)
+    j["fully_connected_scale_computation"] = to_string(*p.fully_connected_scale);
+  return j;
 }
 
 }  // namespace

@@ -8,8 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "quantcheck/quantize.hpp"
 
 namespace quantcheck {
 
@@ -67,7 +70,22 @@ struct RuntimePath {
   bool add_output_zero_point = true;    // TFLite 16x8 kernels never add zp_out
   bool apply_weight_zero_point = true;  // TFLite int8 conv reference never reads the filter zp
   bool int16_weights = false;  // accepts int16 filters (luci S16); TFLite 16x8 takes int8 only
+  // Per-op exception: DEPTHWISE_CONV_2D's rounding where its kernels differ
+  // from the GEMM path's. TFLite 2.9 x86: CONV_2D and FULLY_CONNECTED go
+  // through ruy, the optimized int8 depthwise kernels round like the reference
+  // (measured: tests/runtime_interop/test_tflite_rounding.cpp).
+  std::optional<RequantRounding> depthwise_rounding;
+  // Per-op exception: FULLY_CONNECTED's scale computation where it differs from
+  // the convolutions'. TFLite 2.9 FC is per tensor through
+  // GetQuantizedConvolutionMultipler: (double)(float)(s_in * s_w) / (double)s_out
+  // (RUNTIMES.md 1.4; measured: tests/runtime_interop/test_tflite_rounding.cpp).
+  std::optional<ScaleComputation> fully_connected_scale;
 };
+
+// The rounding a path applies for one op (the per-op exception, else `rounding`).
+RequantRounding rounding_for(const RuntimePath& path, OpKind op);
+// The scale computation a path applies for one op (the per-op exception, else `scale`).
+ScaleComputation scale_for(const RuntimePath& path, OpKind op);
 
 // What Prepare (model load, operator create) refuses.
 struct PrepareRules {
