@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libflatbuffers-dev flatbuffers-compiler
   libcli11-dev nlohmann-json3-dev libhwy-dev
-  clang-format afl++ zip unzip
+  clang-format afl++ zip unzip jq
   dpkg-dev file                                           # cpack -G DEB (dpkg-shlibdeps), test label install
   python3-torch                                           # the real PyTorch adapter (tests label 'external')
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler python3-onnx  # ONNX models (onnx/), the exporter script, the ONNX backend node tests
