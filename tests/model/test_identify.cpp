@@ -55,8 +55,7 @@ std::string quantized_by(const std::string& policy) {
 
 TEST(Identify, ModelQuantizedByAPresetIsIdentifiedAsThatPreset) {
   for (const char* name :
-       {"tflite-int8", "tflite-converter-int8", "onnxruntime-int8", "pytorch-int8-symmetric",
-        "luci-int16", "reference", "reference-int16"}) {
+       {"tflite-int8", "tflite-converter-int8", "onnxruntime-int8", "luci-int16"}) {
     const IdentifyReport r = identify_model(ModelFile::open(quantized_by(name)), presets());
     ASSERT_EQ(r.layers.size(), 2u) << name;
     EXPECT_TRUE(contains(r.reproduced_by_all(), name)) << name << "\n" << to_text(r);
