@@ -51,11 +51,15 @@ float max_abs_weight(const Case& c) {
 }  // namespace
 
 Case climb_to_cliff(const Property& p, const QuantizerUnderTest& q, const Case& c, int* steps) {
+  return climb_to_cliff([&](const Case& k) { return p.check(q, k); }, c, steps);
+}
+
+Case climb_to_cliff(const std::function<Verdict(const Case&)>& check, const Case& c, int* steps) {
   const float m = max_abs_weight(c);
   // Only a counterexample below the shrink target (magnitude 1) is climbed:
   // its smallness is what RapidCheck may have left too far from the cliff.
   if (!(m > 0) || !(m < 1.0f)) return c;
-  auto fails = [&](const Case& k) { return p.check(q, k).failed(); };
+  auto fails = [&](const Case& k) { return check(k).failed(); };
   Case best = c;
   int accepted = 0;
   // 1. The exponent: the largest k with max|w| * 2^k <= 1 that still fails,
@@ -186,10 +190,10 @@ PropertyOutcome run_verdicts(const std::string& id,
     out.cases_run = failure.numSuccess + 1;
     if (cfg.shrink) {
       int climbed = 0;
-      out.counterexample = climb_to_cliff(p, q, out.counterexample, &climbed);
+      out.counterexample = climb_to_cliff(check, out.counterexample, &climbed);
       if (climbed > 0) {
         out.shrinks += climbed;
-        out.message = p.check(q, out.counterexample).message;
+        out.message = check(out.counterexample).message;
       }
     }
   } else if (result.match(success)) {

@@ -43,6 +43,9 @@ PropertyOutcome run_property(const Property& p, const QuantizerUnderTest& q, con
 // number of accepted moves. Every case returned fails p.
 Case climb_to_cliff(const Property& p, const QuantizerUnderTest& q, const Case& c,
                     int* steps = nullptr);
+// The same for any check (run_verdicts: the runtime properties too).
+Case climb_to_cliff(const std::function<Verdict(const Case&)>& check, const Case& c,
+                    int* steps = nullptr);
 
 // The same with another generator (detection-power comparison).
 PropertyOutcome run_property_with(const Property& p, const QuantizerUnderTest& q,
