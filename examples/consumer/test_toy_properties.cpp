@@ -16,7 +16,8 @@ class ToyQuantizer : public quantcheck::QuantizerUnderTest {
     k.qmin = -127;
     k.qmax = 127;
     k.bias_type = quantcheck::BiasType::int32;
-    k.guarantees.valid_scales = true;  // claimed; the suite checks it
+    // Claimed; the suite checks it. Not valid_scales: s_in * s_w overflows
+    // to inf for a huge input scale (the generators reach 2^76 and beyond).
     k.guarantees.weight_error_bound = true;
     return k;
   }

@@ -22,7 +22,7 @@ int main() {
                                        {"qmin", -127},
                                        {"qmax", 127},
                                        {"bias_type", "int32"},
-                                       {"guarantees", {"valid_scales", "weight_error_bound"}}}}}};
+                                       {"guarantees", {"weight_error_bound"}}}}}};
   std::cout << handshake.dump() << std::endl;
   std::string line;
   while (std::getline(std::cin, line)) {

@@ -16,12 +16,8 @@ quantcheck::Result quantize(const quantcheck::Case& c) {
     for (std::size_t i = b; i < e; ++i)
       p.range_max = std::max(p.range_max, std::fabs(c.weights[i]));
   });
-  for (auto& p : r.weights.channels) {
+  for (auto& p : r.weights.channels)
     p.scale = std::max(p.range_max / 127.0f, std::numeric_limits<float>::min());
-    // The bias scale s_in * s_w must be a normal float too (valid_scales holds
-    // it to that): raise s_w by powers of two until it is.
-    while (c.input_scale * p.scale < std::numeric_limits<float>::min()) p.scale *= 2.0f;
-  }
   r.weights.q.resize(c.weights.size());
   quantcheck::for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t b, std::size_t e) {
     const double s = r.weights.channels[static_cast<std::size_t>(ch)].scale;

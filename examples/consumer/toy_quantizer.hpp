@@ -1,6 +1,6 @@
 // A toy quantizer, standing in for the one a team would test: symmetric int8
-// per output channel, scale = max|w| / 127 (at least FLT_MIN, and raised until
-// s_in * s_w is a normal float), bias at s_in * s_w rounded and clamped to int32.
+// per output channel, scale = max|w| / 127 (at least FLT_MIN), bias at
+// s_in * s_w rounded and clamped to int32.
 #pragma once
 
 #include "quantcheck/quantize.hpp"
