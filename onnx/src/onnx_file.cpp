@@ -39,6 +39,10 @@ bool OnnxFile::looks_like_onnx(const std::string& path) {
   std::string ext = p.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (ext == ".onnx") return true;
+  // Only a regular file is sniffed: opening a FIFO would block (ModelFile::open
+  // refuses anything else with one line).
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
   std::ifstream in(path, std::ios::binary);
   char head[8] = {};
   if (!in.read(head, 8)) return false;
