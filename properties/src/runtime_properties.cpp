@@ -189,7 +189,11 @@ Verdict requantization_exact(const QuantizerUnderTest& q, const RuntimeProfile& 
   if (auto stop = build(q, rt, c, b)) return *stop;
   if (!b.prep.rejected.empty()) return Verdict::reject("Prepare rejects: " + b.prep.rejected);
   const IntegerLayer& l = b.lc.layer;
-  const int bound = requantization_bound_lsb(*b.path);
+  // The op's own rounding, as run_layer uses it (TFLite x86's depthwise
+  // kernels round like the reference, not like ruy).
+  RuntimePath op_path = *b.path;
+  op_path.rounding = rounding_for(*b.path, l.geometry.op);
+  const int bound = requantization_bound_lsb(op_path);
   const int128 type_max = b.path->accumulator == AccumulatorType::int32
                               ? int128{std::numeric_limits<std::int32_t>::max()}
                               : int128{std::numeric_limits<std::int64_t>::max()};
@@ -200,9 +204,9 @@ Verdict requantization_exact(const QuantizerUnderTest& q, const RuntimeProfile& 
     const auto check_one = [&](int128 a) -> std::optional<Verdict> {
       ++requant_values;
       const auto acc = static_cast<std::int64_t>(a);
-      const Requantized got = requantize(*b.path, m, acc, zp, b.prep.out_min, b.prep.out_max);
+      const Requantized got = requantize(op_path, m, acc, zp, b.prep.out_min, b.prep.out_max);
       const std::optional<std::int64_t> want =
-          requantize_exact(*b.path, m, a, zp, b.prep.out_min, b.prep.out_max);
+          requantize_exact(op_path, m, a, zp, b.prep.out_min, b.prep.out_max);
       if (!want) return std::nullopt;
       const std::int64_t diff = got.y - *want;
       if (!got.overflow && diff <= bound && -diff <= bound) return std::nullopt;
