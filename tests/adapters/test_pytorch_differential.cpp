@@ -179,7 +179,10 @@ class CaseGenerator {
 // inverse, nearbyint, int64 conversion (x86: INT64_MIN when out of range or
 // NaN), clamp. Sets *outside_int64 when the conversion is out of range.
 std::int64_t pytorch_bias_model(float b, float s_b, bool* outside_int64) {
-  const float inv = 1.0f / s_b;
+  // IEEE 1 / +-0 is +-inf (PyTorch divides with no zero check); written
+  // without the division so UBSan's float-divide-by-zero stays quiet.
+  const float inv =
+      s_b == 0 ? std::copysign(std::numeric_limits<float>::infinity(), s_b) : 1.0f / s_b;
   const float r = std::nearbyint(b * inv);
   *outside_int64 = std::isnan(r) || r >= 9223372036854775808.0f || r < -9223372036854775808.0f;
   const std::int64_t v =
