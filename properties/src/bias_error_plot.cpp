@@ -52,8 +52,8 @@ Marker marker(std::size_t i) { return static_cast<Marker>((i / 10) % 5); }
 const char* dash(std::size_t i) {
   // Eight patterns: 80 series before a colour and dash pair repeats (17
   // presets plus every mode of a few adapters fit).
-  static const char* patterns[] = {"none", "6,3", "2,2", "8,3,2,3", "1,3", "10,4", "4,2,1,2",
-                                   "12,2,2,2,2,2"};
+  static const char* patterns[] = {"none", "6,3",  "2,2",     "8,3,2,3",
+                                   "1,3",  "10,4", "4,2,1,2", "12,2,2,2,2,2"};
   return patterns[(i / 10) % 8];
 }
 
