@@ -269,6 +269,8 @@ AdapterInfo parse_handshake(const std::string& line) {
         mode.guarantees.bias_error_bound = true;
       else if (n == "accumulator_headroom")
         mode.guarantees.accumulator_headroom = true;
+      else if (n == "rejects_non_finite")
+        mode.guarantees.rejects_non_finite = true;
       else
         throw InputError(where + ".guarantees: unknown guarantee '" + n + "'");
     }

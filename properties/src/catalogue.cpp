@@ -96,7 +96,7 @@ const std::vector<Property>& properties() {
        "TFLite, ONNX Runtime, ONE #7017 and the reference). A fit that lowered a scale would "
        "clip the channel's largest weights and grow the bias quotient it was meant to shrink.",
        PropertyInput::finite, &check::bias_never_lowers_scale},
-      {"non_finite_rejected", "all",
+      {"non_finite_rejected", "rejects_non_finite",
        "A case holding NaN, +Inf or -Inf in any weight, bias or the input scale is rejected with "
        "InputError (exit code 2 in the CLI), never quantized and never a crash.",
        PropertyInput::non_finite, &check::non_finite_rejected},

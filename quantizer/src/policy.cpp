@@ -97,6 +97,7 @@ std::vector<std::string> declared_guarantees(const Guarantees& g) {
   if (g.bias_sign_preserved) out.emplace_back("bias_sign_preserved");
   if (g.bias_error_bound) out.emplace_back("bias_error_bound");
   if (g.accumulator_headroom) out.emplace_back("accumulator_headroom");
+  if (g.rejects_non_finite) out.emplace_back("rejects_non_finite");
   return out;
 }
 

@@ -312,7 +312,7 @@ Policy reference(WeightType type) {
 }
 
 std::vector<Policy> make_presets() {
-  return {
+  std::vector<Policy> all = {
       luci_uint8(),
       luci_int16_2021(),
       luci_int16_6971(),
@@ -340,6 +340,12 @@ std::vector<Policy> make_presets() {
       reference(WeightType::uint8),
       reference(WeightType::int16),
   };
+  // Every preset runs behind quantize()'s input check (validate.cpp), which refuses NaN and
+  // +-Inf before any policy arithmetic: the presets model their quantizers on
+  // finite inputs only. (Real PyTorch quantizes NaN; its adapter does not
+  // declare this, and the audit shows it as a hazard.)
+  for (Policy& p : all) p.guarantees.rejects_non_finite = true;
+  return all;
 }
 
 }  // namespace

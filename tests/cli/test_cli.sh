@@ -24,7 +24,8 @@ for n in ["luci-uint8", "luci-int16-2021", "luci-int16-6971", "luci-int16-7017",
           "pytorch-int8-symmetric", "pytorch-uint8-affine", "reference"]:
     assert n in names, n
 ref = ps[names.index("reference")]
-assert len(ref["guarantees"]) == 6, ref["guarantees"]
+assert len(ref["guarantees"]) == 7, ref["guarantees"]
+assert "rejects_non_finite" in ref["guarantees"], ref["guarantees"]
 assert ref["knobs"]["bias_fit"] == "reference_headroom"
 print("ok   policies --json fields")
 PY

@@ -125,8 +125,10 @@ TEST(ConverterPreset, ConstantsAndDeclaredGuarantees) {
     EXPECT_EQ(p.scale_floor, 1e-6f) << name;
     EXPECT_EQ(p.rounding, Rounding::half_away_from_zero) << name;
     EXPECT_EQ(p.bias_out_of_range, OutOfRange::saturate_symmetric) << name;
-    // Only the sign: a subnormal s_in * 1e-6 loses the bias (next test).
-    EXPECT_EQ(declared_guarantees(p.guarantees), std::vector<std::string>{"bias_sign_preserved"})
+    // Only the sign (and, as every preset, refusing NaN / Inf): a subnormal
+    // s_in * 1e-6 loses the bias (next test).
+    EXPECT_EQ(declared_guarantees(p.guarantees),
+              (std::vector<std::string>{"bias_sign_preserved", "rejects_non_finite"}))
         << name;
   }
   EXPECT_EQ(find_preset("tflite-converter-int8").bias_type, BiasType::int32);

@@ -81,6 +81,7 @@ struct Guarantees {
   bool bias_sign_preserved = false;   // sign(q_b) never opposes sign(b)
   bool bias_error_bound = false;      // |deq(q_b) - b| <= s_b/2
   bool accumulator_headroom = false;  // |q_b| + K max|q_in| max|q_w| fits the accumulator
+  bool rejects_non_finite = false;    // NaN / +-Inf in a case is refused, never quantized
 };
 
 struct Policy {
