@@ -1,15 +1,12 @@
 // The fake-quantized twins run in a real TFLite runtime (2.9, C API, loaded
-// with dlopen from ci/fetch-tflite-runtime.sh's cache or QUANTCHECK_TFLITE_LIB).
+// through tests/runtime_interop/tflite_library.hpp).
 // Each MediaPipe float model and its twins get the same deterministic inputs;
 // the output difference per policy is reported (stdout and test properties).
 // Skipped with a message when the library or the models are absent.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -20,84 +17,17 @@
 #include "quantcheck/model/tensor_data.hpp"
 #include "quantcheck/model/twin.hpp"
 #include "quantcheck/presets.hpp"
+#include "tflite_library.hpp"
 
 namespace quantcheck::model {
 namespace {
 
-// The few TFLite C API entry points used (tensorflow/lite/c/c_api.h, 2.9).
-struct TfLite {
-  void* handle = nullptr;
-  void* (*ModelCreate)(const void*, std::size_t) = nullptr;
-  void (*ModelDelete)(void*) = nullptr;
-  void* (*OptionsCreate)() = nullptr;
-  void (*OptionsDelete)(void*) = nullptr;
-  void (*OptionsSetNumThreads)(void*, std::int32_t) = nullptr;
-  void* (*InterpreterCreate)(const void*, const void*) = nullptr;
-  void (*InterpreterDelete)(void*) = nullptr;
-  int (*AllocateTensors)(void*) = nullptr;
-  int (*Invoke)(void*) = nullptr;
-  std::int32_t (*InputCount)(const void*) = nullptr;
-  void* (*Input)(const void*, std::int32_t) = nullptr;
-  std::int32_t (*OutputCount)(const void*) = nullptr;
-  const void* (*Output)(const void*, std::int32_t) = nullptr;
-  int (*TensorType)(const void*) = nullptr;
-  std::size_t (*ByteSize)(const void*) = nullptr;
-  int (*CopyFrom)(void*, const void*, std::size_t) = nullptr;
-  int (*CopyTo)(const void*, void*, std::size_t) = nullptr;
-};
-
-std::string library_path() {
-  const char* env = std::getenv("QUANTCHECK_TFLITE_LIB");
-  return env && *env ? env : QUANTCHECK_TFLITE_LIB;
-}
-
-const TfLite* load_tflite(std::string* why) {
-  static TfLite t;
-  static std::string error;
-  static const bool ok = [] {
-    const std::string path = library_path();
-    if (!std::filesystem::exists(path)) {
-      error = "TFLite C library not found at " + path +
-              " (run `bash ci/fetch-tflite-runtime.sh` or set QUANTCHECK_TFLITE_LIB)";
-      return false;
-    }
-    t.handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!t.handle) {
-      error = std::string("dlopen failed: ") + ::dlerror();
-      return false;
-    }
-    auto sym = [](const char* name, auto& fn) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(t.handle, name));
-      if (!fn) error += std::string(" missing ") + name;
-    };
-    sym("TfLiteModelCreate", t.ModelCreate);
-    sym("TfLiteModelDelete", t.ModelDelete);
-    sym("TfLiteInterpreterOptionsCreate", t.OptionsCreate);
-    sym("TfLiteInterpreterOptionsDelete", t.OptionsDelete);
-    sym("TfLiteInterpreterOptionsSetNumThreads", t.OptionsSetNumThreads);
-    sym("TfLiteInterpreterCreate", t.InterpreterCreate);
-    sym("TfLiteInterpreterDelete", t.InterpreterDelete);
-    sym("TfLiteInterpreterAllocateTensors", t.AllocateTensors);
-    sym("TfLiteInterpreterInvoke", t.Invoke);
-    sym("TfLiteInterpreterGetInputTensorCount", t.InputCount);
-    sym("TfLiteInterpreterGetInputTensor", t.Input);
-    sym("TfLiteInterpreterGetOutputTensorCount", t.OutputCount);
-    sym("TfLiteInterpreterGetOutputTensor", t.Output);
-    sym("TfLiteTensorType", t.TensorType);
-    sym("TfLiteTensorByteSize", t.ByteSize);
-    sym("TfLiteTensorCopyFromBuffer", t.CopyFrom);
-    sym("TfLiteTensorCopyToBuffer", t.CopyTo);
-    return error.empty();
-  }();
-  *why = error;
-  return ok ? &t : nullptr;
-}
-
-constexpr int kTfLiteFloat32 = 1;
+using interop::kTfLiteFloat32;
+using interop::TfLiteLibrary;
 
 // Runs a model on deterministic inputs (a smooth pattern in [0, 1]); returns
 // every float output concatenated, or fails the test.
-std::vector<float> run(const TfLite& t, const std::vector<std::uint8_t>& bytes) {
+std::vector<float> run(const TfLiteLibrary& t, const std::vector<std::uint8_t>& bytes) {
   std::vector<float> out;
   void* model = t.ModelCreate(bytes.data(), bytes.size());
   EXPECT_NE(model, nullptr) << "TFLite rejected the model";
@@ -170,7 +100,7 @@ class Interop : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(Interop, TwinsRunInTfLite) {
   std::string why;
-  const TfLite* t = load_tflite(&why);
+  const TfLiteLibrary* t = interop::load_tflite_library(&why);
   if (!t) GTEST_SKIP() << why;
   QC_REQUIRE_MODEL(path, GetParam());
   const auto m = ModelFile::open(path);

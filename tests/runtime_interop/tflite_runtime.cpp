@@ -1,77 +1,10 @@
 #include "tflite_runtime.hpp"
 
-#include <dlfcn.h>
-
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <type_traits>
+
+#include "tflite_library.hpp"
 
 namespace quantcheck::interop {
-
-// The few TFLite C API entry points used (tensorflow/lite/c/c_api.h, 2.9).
-class TfLiteLibrary {
- public:
-  void* handle = nullptr;
-  const char* (*Version)() = nullptr;
-  void* (*ModelCreate)(const void*, std::size_t) = nullptr;
-  void (*ModelDelete)(void*) = nullptr;
-  void* (*OptionsCreate)() = nullptr;
-  void (*OptionsDelete)(void*) = nullptr;
-  void (*OptionsSetNumThreads)(void*, std::int32_t) = nullptr;
-  void* (*InterpreterCreate)(const void*, const void*) = nullptr;
-  void (*InterpreterDelete)(void*) = nullptr;
-  int (*AllocateTensors)(void*) = nullptr;
-  int (*Invoke)(void*) = nullptr;
-  void* (*Input)(const void*, std::int32_t) = nullptr;
-  const void* (*Output)(const void*, std::int32_t) = nullptr;
-  std::size_t (*ByteSize)(const void*) = nullptr;
-  int (*CopyFrom)(void*, const void*, std::size_t) = nullptr;
-  int (*CopyTo)(const void*, void*, std::size_t) = nullptr;
-};
-
-const TfLiteLibrary* load_tflite_library(std::string* why) {
-  static TfLiteLibrary t;
-  static std::string error;
-  static const bool ok = [] {
-    const char* env = std::getenv("QUANTCHECK_TFLITE_LIB");
-    const std::string path = env && *env ? env : QUANTCHECK_TFLITE_LIB;
-    if (!std::filesystem::exists(path)) {
-      error = "TFLite C library not found at " + path +
-              " (run `bash ci/fetch-tflite-runtime.sh` or set QUANTCHECK_TFLITE_LIB)";
-      return false;
-    }
-    t.handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!t.handle) {
-      error = std::string("dlopen failed: ") + ::dlerror();
-      return false;
-    }
-    auto sym = [](const char* name, auto& fn) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(t.handle, name));
-      if (!fn) error += std::string(" missing ") + name;
-    };
-    sym("TfLiteVersion", t.Version);
-    sym("TfLiteModelCreate", t.ModelCreate);
-    sym("TfLiteModelDelete", t.ModelDelete);
-    sym("TfLiteInterpreterOptionsCreate", t.OptionsCreate);
-    sym("TfLiteInterpreterOptionsDelete", t.OptionsDelete);
-    sym("TfLiteInterpreterOptionsSetNumThreads", t.OptionsSetNumThreads);
-    sym("TfLiteInterpreterCreate", t.InterpreterCreate);
-    sym("TfLiteInterpreterDelete", t.InterpreterDelete);
-    sym("TfLiteInterpreterAllocateTensors", t.AllocateTensors);
-    sym("TfLiteInterpreterInvoke", t.Invoke);
-    sym("TfLiteInterpreterGetInputTensor", t.Input);
-    sym("TfLiteInterpreterGetOutputTensor", t.Output);
-    sym("TfLiteTensorByteSize", t.ByteSize);
-    sym("TfLiteTensorCopyFromBuffer", t.CopyFrom);
-    sym("TfLiteTensorCopyToBuffer", t.CopyTo);
-    return error.empty();
-  }();
-  *why = error;
-  return ok ? &t : nullptr;
-}
-
-std::string tflite_version(const TfLiteLibrary& lib) { return lib.Version(); }
 
 TfLiteLayer::TfLiteLayer(const TfLiteLibrary& lib, std::vector<std::uint8_t> model)
     : lib_(lib), model_bytes_(std::move(model)) {

@@ -1,7 +1,6 @@
-// The TFLite 2.9 C library (ci/fetch-tflite-runtime.sh), loaded with dlopen as
-// tests/model/test_interop.cpp does, reduced to what a one-layer integer model
-// needs: build an interpreter once, then copy raw input bytes in and raw
-// output bytes out per run.
+// One-layer integer models in the TFLite 2.9 C library (tflite_library.hpp):
+// build an interpreter once, then copy raw input bytes in and raw output bytes
+// out per run.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +9,9 @@
 #include <vector>
 
 #include "quantcheck/model/quantized_layer_model.hpp"
+#include "tflite_library.hpp"
 
 namespace quantcheck::interop {
-
-class TfLiteLibrary;
 
 // One model and its interpreter (1 thread, the default op resolver: the
 // optimized kernels the library ships).
@@ -46,9 +44,5 @@ std::vector<std::int32_t> run_quantized_layer(const TfLiteLibrary& lib,
                                               const model::QuantizedLayerModel& layer,
                                               const std::vector<std::int32_t>& input,
                                               std::string* error);
-
-// Null (and *why) when the library is absent or lacks a symbol.
-const TfLiteLibrary* load_tflite_library(std::string* why);
-std::string tflite_version(const TfLiteLibrary& lib);
 
 }  // namespace quantcheck::interop
