@@ -46,6 +46,20 @@ RuntimePath tflite_16x8_int32() {
   return p;
 }
 
+// The 8-bit path of the runtimes that requantize with a float32 scale
+// s_in s_w / s_out (ONNX 3, ONNX Runtime 4, XNNPACK 5): int32 acc, no flush;
+// they differ in the rounding of acc * scale.
+RuntimePath float32_scale_path(RequantRounding rounding) {
+  RuntimePath p;
+  p.supported = true;
+  p.accumulator = AccumulatorType::int32;
+  p.scale = ScaleComputation::float32;
+  p.multiplier = MultiplierForm::float32_scale;
+  p.rounding = rounding;
+  p.flush_tiny_multiplier = false;
+  return p;
+}
+
 RuntimeProfile tflite_reference() {
   RuntimeProfile r;
   r.name = "tflite-reference";
@@ -119,14 +133,7 @@ RuntimeProfile onnx_reference() {
   r.sources = {"RUNTIMES.md 3 (docs/Changelog.md QLinearConv-10 L9767, QLinearMatMul-10 L9841)",
                "RUNTIMES.md 3 onnx/reference/ops/op_qlinear_conv.py L66-78"};
   r.int8_weights_take_uint8_activations = true;
-  RuntimePath p;
-  p.supported = true;
-  p.accumulator = AccumulatorType::int32;
-  p.scale = ScaleComputation::float32;
-  p.multiplier = MultiplierForm::float32_scale;
-  p.rounding = RequantRounding::float64_rne;
-  p.flush_tiny_multiplier = false;
-  r.eight_bit = p;
+  r.eight_bit = float32_scale_path(RequantRounding::float64_rne);
   r.sixteen_bit = RuntimePath{};  // QLinearConv is 8-bit only
   r.prepare.require_zero_io_zero_points_16 = false;
   return r;
@@ -141,14 +148,7 @@ RuntimeProfile onnxruntime_mlas() {
   r.sources = {"RUNTIMES.md 4 (MlasRequantizeOutput, quantize.cpp; PR #3196)",
                "RUNTIMES.md 4: per-channel W zero points must be equal"};
   r.int8_weights_take_uint8_activations = true;
-  RuntimePath p;
-  p.supported = true;
-  p.accumulator = AccumulatorType::int32;
-  p.scale = ScaleComputation::float32;
-  p.multiplier = MultiplierForm::float32_scale;
-  p.rounding = RequantRounding::float32_rne;
-  p.flush_tiny_multiplier = false;
-  r.eight_bit = p;
+  r.eight_bit = float32_scale_path(RequantRounding::float32_rne);
   r.sixteen_bit = RuntimePath{};
   r.prepare.require_equal_weight_zero_points = true;
   r.prepare.require_zero_io_zero_points_16 = false;
@@ -172,14 +172,7 @@ RuntimeProfile xnnpack_fp32() {
   r.sources = {"RUNTIMES.md 5 (convolution-nhwc.c L924-1115, requantization.h L30-45)",
                "RUNTIMES.md 5: scale >= 256 rejected (< 1.0 before 9855537ae1, 2021-12)",
                "RUNTIMES.md 5: delegate rejects non-zero weight zero points"};
-  RuntimePath p;
-  p.supported = true;
-  p.accumulator = AccumulatorType::int32;
-  p.scale = ScaleComputation::float32;
-  p.multiplier = MultiplierForm::float32_scale;
-  p.rounding = RequantRounding::float32_rne;
-  p.flush_tiny_multiplier = false;
-  r.eight_bit = p;
+  r.eight_bit = float32_scale_path(RequantRounding::float32_rne);
   r.sixteen_bit = RuntimePath{};
   r.prepare.reject_multiplier_at_least = 256.0;
   r.prepare.reject_non_normal_scale = true;
