@@ -411,10 +411,11 @@ bool runtime_declared(const Property& p, const Contract& k, const RuntimeProfile
     return false;
   if (name == "accumulator_no_overflow")
     return !(path.accumulator == AccumulatorType::int32 && k.bias_type == BiasType::int64);
-  // An int64 path that flushes M < 2^-32 zeroes a bias-dominated output whose
-  // |q_b| exceeds about 2^47 (TFLite's own debug limit on the int64 MBQM);
-  // no quantizer contract bounds |q_b| that tightly yet, so these pairs are
-  // reported as hazards (docs/runtimes.md, "Known gap").
+  // An int64 path that flushes M < 2^-32 loses up to 2^-32 |acc| output LSBs,
+  // and |acc| passes 2^31 from the products alone once K >= 2 at int16: the
+  // output scale, not the quantizer, decides M, so no weight/bias quantizer
+  // can hold these pairs. They are reported as hazards, rated by harm
+  // (docs/runtimes.md, "Int64 paths with the flush").
   if (path.accumulator == AccumulatorType::int64 && path.flush_tiny_multiplier) return false;
   return true;
 }
