@@ -11,6 +11,7 @@
 #include "model_test_support.hpp"
 #include "onnx_builder.hpp"
 #include "quantcheck/onnx/check.hpp"
+#include "quantcheck/onnx/identify.hpp"
 #include "quantcheck/onnx/layers.hpp"
 #include "quantcheck/onnx/twin.hpp"
 #include "quantcheck/presets.hpp"
@@ -38,6 +39,8 @@ std::string exercise(const std::string& bytes) {
       t.policy = o.policies[0];
       t.emit_quantized = true;
       make_twin(f, t);
+    } else {
+      identify_model(f, presets());  // identify reads quantized models only
     }
     return "";
   } catch (const InputError& e) {

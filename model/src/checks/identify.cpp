@@ -31,16 +31,6 @@ std::optional<BiasType> bias_type_of(std::int8_t t) {
 // Bitwise equality: +0 and -0 differ, and so would two NaNs of other payloads.
 bool same_float(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-// What one layer holds, read once and shared by every candidate.
-struct StoredLayer {
-  WeightType weight_type = WeightType::int8;
-  std::optional<BiasType> bias_type;  // nullopt: no integer bias to compare
-  Quantization wq, bq;
-  std::vector<std::int64_t> qw, qb;
-  Case c;
-  Layout layout;
-};
-
 // The preset's recomputation of the stored layer, compared channel by channel.
 PresetMatch compare(const Policy& p, const StoredLayer& s, Result& r) {
   PresetMatch m;
@@ -107,6 +97,51 @@ PresetMatch compare(const Policy& p, const StoredLayer& s, Result& r) {
 
 }  // namespace
 
+void add_identified_layer(IdentifyReport& report, IdentifyLayer il, StoredLayer s,
+                          const std::vector<Policy>& candidates, Result& r,
+                          const std::string& where) {
+  if (report.summary.size() != candidates.size()) {
+    report.summary.clear();
+    for (const Policy& p : candidates) report.summary.push_back({p.name, 0, 0});
+  }
+  const auto layout = layout_if_valid(s.c);
+  if (!layout)
+    throw InputError(where + ": layer " + std::to_string(il.layer.op_index) +
+                     ": its dequantized filter or bias is not a valid case (" +
+                     [&] {
+                       try {
+                         validate(s.c);
+                       } catch (const InputError& e) {
+                         return std::string(e.what());
+                       }
+                       return std::string("invalid");
+                     }() +
+                     ")");
+  s.layout = *layout;
+  const auto n_scales = static_cast<std::int64_t>(s.wq.scale.size());
+  if (n_scales != 1 &&
+      (n_scales != s.layout.channels || s.wq.quantized_dimension != s.c.channel_axis))
+    throw InputError(where + ": layer " + std::to_string(il.layer.op_index) + ": " +
+                     std::to_string(n_scales) + " filter scales along dimension " +
+                     std::to_string(s.wq.quantized_dimension) + ", not one per output channel");
+  if (s.bias_type) {
+    const auto n_bias_scales = static_cast<std::int64_t>(s.bq.scale.size());
+    if ((n_bias_scales != 1 && n_bias_scales != s.layout.channels) ||
+        static_cast<std::int64_t>(s.qb.size()) != s.layout.channels)
+      throw InputError(where + ": layer " + std::to_string(il.layer.op_index) +
+                       ": bias scales or values do not match the output channels");
+  }
+  il.channels = s.layout.channels;
+  il.per_channel = s.wq.scale.size() > 1 || s.layout.channels == 1;
+  report.channels += il.channels;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    il.presets.push_back(compare(candidates[i], s, r));
+    if (il.presets.back().reproduced()) ++report.summary[i].layers_reproduced;
+    report.summary[i].channels_matched += il.presets.back().channels_matched;
+  }
+  report.layers.push_back(std::move(il));
+}
+
 std::vector<std::string> IdentifyLayer::reproduced_by() const {
   std::vector<std::string> names;
   for (const PresetMatch& p : presets)
@@ -168,42 +203,7 @@ IdentifyReport identify_model(const ModelFile& m, const std::vector<Policy>& can
     if (s.bias_type && (l.input < 0 || quantization_of(m.tensor(l.subgraph, l.input)).empty()))
       throw InputError(m.path() + ": layer " + std::to_string(l.op_index) +
                        " has an integer bias but no input scale to re-quantize it with");
-    const auto layout = layout_if_valid(s.c);
-    if (!layout)
-      throw InputError(m.path() + ": layer " + std::to_string(l.op_index) +
-                       ": its dequantized filter or bias is not a valid case (" +
-                       [&] {
-                         try {
-                           validate(s.c);
-                         } catch (const InputError& e) {
-                           return std::string(e.what());
-                         }
-                         return std::string("invalid");
-                       }() +
-                       ")");
-    s.layout = *layout;
-    const auto n_scales = static_cast<std::int64_t>(s.wq.scale.size());
-    if (n_scales != 1 &&
-        (n_scales != s.layout.channels || s.wq.quantized_dimension != l.channel_axis))
-      throw InputError(m.path() + ": layer " + std::to_string(l.op_index) + ": " +
-                       std::to_string(n_scales) + " filter scales along dimension " +
-                       std::to_string(s.wq.quantized_dimension) + ", not one per output channel");
-    if (s.bias_type) {
-      const auto n_bias_scales = static_cast<std::int64_t>(s.bq.scale.size());
-      if ((n_bias_scales != 1 && n_bias_scales != s.layout.channels) ||
-          static_cast<std::int64_t>(s.qb.size()) != s.layout.channels)
-        throw InputError(m.path() + ": layer " + std::to_string(l.op_index) +
-                         ": bias scales or values do not match the output channels");
-    }
-    il.channels = s.layout.channels;
-    il.per_channel = s.wq.scale.size() > 1 || s.layout.channels == 1;
-    report.channels += il.channels;
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-      il.presets.push_back(compare(candidates[i], s, r));
-      if (il.presets.back().reproduced()) ++report.summary[i].layers_reproduced;
-      report.summary[i].channels_matched += il.presets.back().channels_matched;
-    }
-    report.layers.push_back(std::move(il));
+    add_identified_layer(report, std::move(il), std::move(s), candidates, r, m.path());
   }
   if (report.layers.empty())
     throw InputError(m.path() +

@@ -64,7 +64,7 @@ nlohmann::json to_json(const IdentifyReport& r) {
   for (const IdentifyLayer& l : r.layers) {
     nlohmann::json lj{{"subgraph", l.layer.subgraph},
                       {"operator", l.layer.op_index},
-                      {"op", builtin_name(l.layer.kind)},
+                      {"op", op_name(l.layer)},
                       {"name", l.layer.name},
                       {"filter_shape", l.layer.filter_shape},
                       {"weight_type", l.weight_type},
@@ -102,7 +102,7 @@ std::string to_text(const IdentifyReport& r) {
   o << r.path << " (" << identifier(r.format) << "): " << r.layers.size() << " quantized layers, "
     << r.float_layers << " float layers, " << r.channels << " channels\n\n";
   for (const IdentifyLayer& l : r.layers) {
-    o << "op " << l.layer.op_index << " " << builtin_name(l.layer.kind) << " " << l.weight_type
+    o << "op " << l.layer.op_index << " " << op_name(l.layer) << " " << l.weight_type
       << (l.per_channel ? " per-channel" : " per-tensor") << ", bias " << l.bias_type << ", s_in "
       << g(l.input_scale) << ", " << l.channels << " channels  " << l.layer.name
       << "\n  reproduced by: " << join(l.reproduced_by()) << "\n";
@@ -132,8 +132,8 @@ std::string to_markdown(const IdentifyReport& r) {
        "|\n|---:|---|---|---:|---|---|---|---|\n";
   for (const IdentifyLayer& l : r.layers) {
     const PresetMatch* miss = nearest_miss(l);
-    o << "| " << l.layer.op_index << " | " << builtin_name(l.layer.kind) << " | " << l.weight_type
-      << " | " << l.channels << " | " << join(l.reproduced_by()) << " | "
+    o << "| " << l.layer.op_index << " | " << op_name(l.layer) << " | " << l.weight_type << " | "
+      << l.channels << " | " << join(l.reproduced_by()) << " | "
       << (miss ? miss->preset + " " + share(*miss) : "") << " | "
       << (miss ? describe(*miss->first_difference) : "") << " | `" << l.layer.name << "` |\n";
   }

@@ -15,7 +15,9 @@
 
 #include "quantcheck/model/layers.hpp"
 #include "quantcheck/model/model_file.hpp"
+#include "quantcheck/model/tensor_data.hpp"
 #include "quantcheck/policy.hpp"
+#include "quantcheck/quantize.hpp"
 
 namespace quantcheck::model {
 
@@ -71,6 +73,28 @@ struct IdentifyReport {
 // bad file and InputError when the model has no quantized layer, or a
 // quantized layer has no input scale to re-quantize its bias with.
 IdentifyReport identify_model(const ModelFile& m, const std::vector<Policy>& candidates);
+
+// One quantized layer as stored, whatever the container: the weight and bias
+// types, their scales and zero points, the stored integers, and the case the
+// presets re-quantize (its weights and bias dequantized, (q - zp) * s, laid
+// out as c.weight_shape with channel axis c.channel_axis, which
+// wq.quantized_dimension must name when there is more than one scale; qw and
+// qb in the same element order as c.weights and c.bias).
+struct StoredLayer {
+  WeightType weight_type = WeightType::int8;
+  std::optional<BiasType> bias_type;  // nullopt: no integer bias to compare
+  Quantization wq, bq;
+  std::vector<std::int64_t> qw, qb;
+  Case c;
+  Layout layout;  // set by add_identified_layer
+};
+
+// Validates one stored layer and compares every candidate with it, adding the
+// layer to `report` (the ONNX reader shares this with identify_model). Throws
+// InputError naming `where` when the stored layer is not a valid case.
+void add_identified_layer(IdentifyReport& report, IdentifyLayer il, StoredLayer s,
+                          const std::vector<Policy>& candidates, Result& r,
+                          const std::string& where);
 
 nlohmann::json to_json(const IdentifyReport& r);
 std::string to_text(const IdentifyReport& r);
