@@ -25,9 +25,8 @@ using namespace quantcheck;
 
 // Fills l (its vectors keep their storage from input to input: under
 // AddressSanitizer a fresh vector per layer and input cost more than the checks).
-void requantize_layer(const RuntimeProfile& p, ActivationType a, float s_in, float s_w,
-                      float s_out, std::int8_t zp_byte, const std::vector<std::int64_t>& accs,
-                      IntegerLayer& l) {
+void requantize_layer(const RuntimeProfile& p, ActivationType a, float s_in, float s_w, float s_out,
+                      std::int8_t zp_byte, const std::vector<std::int64_t>& accs, IntegerLayer& l) {
   const RuntimePath& path = path_for(p, a);
   l.geometry = LayerGeometry{};
   l.geometry.op = OpKind::fully_connected;

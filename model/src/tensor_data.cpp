@@ -168,9 +168,7 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
   return out;
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 void read_floats_into(const ModelFile& m, const fb::Tensor& t, const std::string& what,
                       std::vector<float>& out) {
