@@ -168,8 +168,6 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
   return out;
 }
 
-namespace {}  // namespace
-
 void read_floats_into(const ModelFile& m, const fb::Tensor& t, const std::string& what,
                       std::vector<float>& out) {
   const auto data = m.tensor_data(t);
