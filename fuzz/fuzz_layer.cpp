@@ -53,7 +53,15 @@ Range range_of(WeightType t) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  IntegerLayer l;
+  // The layer and input keep their storage from input to input: under
+  // AddressSanitizer each fresh vector costs more than a small layer's checks.
+  static IntegerLayer l;
+  static std::vector<std::int32_t> x;
+  l.geometry = LayerGeometry{};
+  l.weights.clear();
+  l.weight_scales.clear();
+  l.weight_zero_points.clear();
+  l.bias.clear();
   LayerGeometry& g = l.geometry;
   g.op = static_cast<OpKind>(in.ConsumeIntegralInRange(0, 2));
   l.activation = static_cast<ActivationType>(in.ConsumeIntegralInRange(0, 2));
@@ -107,16 +115,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                            : b);
     }
   // Weights, then inputs, from the rest (cycled; zeros when nothing is left).
-  const std::vector<std::uint8_t> rest = in.ConsumeRemainingBytes<std::uint8_t>();
+  // FuzzedDataProvider takes integers from the end and bytes from the front:
+  // nothing was taken from the front, so the remaining bytes are
+  // data[0, remaining) (what ConsumeRemainingBytes would copy out).
+  const std::uint8_t* rest = data;
+  const std::size_t rest_size = in.remaining_bytes();
   std::size_t at = 0;
   auto next = [&](Range r) -> std::int32_t {
-    if (rest.empty()) return std::max(r.lo, std::min(r.hi, 0));
-    std::uint32_t v = rest[at++ % rest.size()];
-    if (r.hi - r.lo > 255) v = (v << 8) | rest[at++ % rest.size()];
+    if (rest_size == 0) return std::max(r.lo, std::min(r.hi, 0));
+    std::uint32_t v = rest[at++ % rest_size];
+    if (r.hi - r.lo > 255) v = (v << 8) | rest[at++ % rest_size];
     return r.lo + static_cast<std::int32_t>(v % static_cast<std::uint32_t>(r.hi - r.lo + 1));
   };
   for (std::int64_t i = 0; i < g.filter_size(); ++i) l.weights.push_back(next(wr));
-  std::vector<std::int32_t> x;
+  x.clear();
   for (std::int64_t i = 0; i < g.input_size(); ++i) x.push_back(next(act));
 
   for (const RuntimeProfile& p : runtime_profiles()) fuzz::check_profile_on_layer(p, l, x);

@@ -23,11 +23,12 @@ namespace {
 
 using namespace quantcheck;
 
-IntegerLayer requantize_layer(const RuntimeProfile& p, ActivationType a, float s_in, float s_w,
-                              float s_out, std::int8_t zp_byte,
-                              const std::vector<std::int64_t>& accs) {
+// Fills l (its vectors keep their storage from input to input: under
+// AddressSanitizer a fresh vector per layer and input cost more than the checks).
+void requantize_layer(const RuntimeProfile& p, ActivationType a, float s_in, float s_w, float s_out,
+                      std::int8_t zp_byte, const std::vector<std::int64_t>& accs, IntegerLayer& l) {
   const RuntimePath& path = path_for(p, a);
-  IntegerLayer l;
+  l.geometry = LayerGeometry{};
   l.geometry.op = OpKind::fully_connected;
   l.geometry.out_c = static_cast<std::int64_t>(accs.size());
   l.activation = a;
@@ -35,19 +36,19 @@ IntegerLayer requantize_layer(const RuntimeProfile& p, ActivationType a, float s
       a == ActivationType::int16 && path.int16_weights ? WeightType::int16 : WeightType::int8;
   l.input_scale = s_in;
   l.output_scale = s_out;
-  l.weight_scales = {s_w};
-  l.weight_zero_points = {0};
+  l.weight_scales.assign(1, s_w);
+  l.weight_zero_points.assign(1, 0);
   l.input_zero_point = a == ActivationType::uint8 ? 128 : 0;
   l.output_zero_point = a == ActivationType::int16   ? 0
                         : a == ActivationType::uint8 ? zp_byte + 128
                                                      : zp_byte;
   l.weights.assign(accs.size(), 1);
   l.bias_type = path.accumulator == AccumulatorType::int64 ? BiasType::int64 : BiasType::int32;
+  l.bias.clear();
   for (std::int64_t acc : accs)
     l.bias.push_back(l.bias_type == BiasType::int32
                          ? std::int64_t{static_cast<std::int32_t>(static_cast<std::uint32_t>(acc))}
                          : acc);
-  return l;
 }
 
 }  // namespace
@@ -60,20 +61,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::memcpy(&s_w, data + 4, 4);
   std::memcpy(&s_out, data + 8, 4);
   const auto zp = static_cast<std::int8_t>(data[12]);
-  std::vector<std::int64_t> accs;
+  static std::vector<std::int64_t> accs;
+  accs.clear();
   for (std::size_t k = 0; k < std::min((size - kHeader) / 8, kMaxAccs); ++k) {
     std::int64_t v;
     std::memcpy(&v, data + kHeader + 8 * k, 8);
     accs.push_back(v);
   }
-  // Profiles share layers: one per (activation, weight type, bias type), built once.
+  // Profiles share layers: one per (activation, weight type, bias type), built
+  // once per input into storage kept across inputs (the first `used` entries).
   struct Built {
     ActivationType a;
     WeightType w;
     BiasType b;
     IntegerLayer layer;
   };
-  std::vector<Built> built;
+  static std::vector<Built> built;
+  static std::vector<std::int32_t> input(1);
+  std::size_t used = 0;
   for (const RuntimeProfile& p : runtime_profiles()) {
     const ActivationType eight =
         p.int8_weights_take_uint8_activations ? ActivationType::uint8 : ActivationType::int8;
@@ -84,13 +89,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           a == ActivationType::int16 && path.int16_weights ? WeightType::int16 : WeightType::int8;
       const BiasType b =
           path.accumulator == AccumulatorType::int64 ? BiasType::int64 : BiasType::int32;
-      auto it = std::find_if(built.begin(), built.end(),
+      auto it = std::find_if(built.begin(), built.begin() + static_cast<std::ptrdiff_t>(used),
                              [&](const Built& x) { return x.a == a && x.w == w && x.b == b; });
-      if (it == built.end()) {
-        built.push_back({a, w, b, requantize_layer(p, a, s_in, s_w, s_out, zp, accs)});
-        it = built.end() - 1;
+      if (it == built.begin() + static_cast<std::ptrdiff_t>(used)) {
+        if (used == built.size()) built.emplace_back();
+        Built& fresh = built[used++];
+        fresh.a = a;
+        fresh.w = w;
+        fresh.b = b;
+        requantize_layer(p, a, s_in, s_w, s_out, zp, accs, fresh.layer);
+        it = built.begin() + static_cast<std::ptrdiff_t>(used - 1);
       }
-      fuzz::check_profile_on_layer(p, it->layer, {it->layer.input_zero_point});
+      input[0] = it->layer.input_zero_point;
+      fuzz::check_profile_on_layer(p, it->layer, input);
     }
   }
   return 0;

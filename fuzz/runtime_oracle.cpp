@@ -108,8 +108,15 @@ bool documented_overflow(RequantRounding r, std::int64_t acc, const ChannelMulti
 
 std::vector<int128> exact_accumulators(const IntegerLayer& l, bool apply_weight_zero_point,
                                        const std::vector<std::int32_t>& input) {
-  const LayerGeometry& g = l.geometry;
   std::vector<int128> out;
+  exact_accumulators(l, apply_weight_zero_point, input, out);
+  return out;
+}
+
+void exact_accumulators(const IntegerLayer& l, bool apply_weight_zero_point,
+                        const std::vector<std::int32_t>& input, std::vector<int128>& out) {
+  const LayerGeometry& g = l.geometry;
+  out.clear();
   out.reserve(static_cast<std::size_t>(g.output_size()));
   const std::int64_t zp_x = l.input_zero_point;
   for (std::int64_t b = 0; b < g.batch; ++b)
@@ -144,7 +151,6 @@ std::vector<int128> exact_accumulators(const IntegerLayer& l, bool apply_weight_
             }
           out.push_back(acc);
         }
-  return out;
 }
 
 namespace {
@@ -188,7 +194,14 @@ void report(const RuntimeProfile& p, const IntegerLayer& l, const PreparedLayer&
 
 std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& l,
                                    const std::vector<std::int32_t>& input) {
-  const PreparedLayer prep = prepare_layer(p, l);
+  // Storage kept from call to call: a target checks every profile on every
+  // input, and under AddressSanitizer each fresh vector (poisoned, filled,
+  // quarantined, then a page fault on new memory) cost more than the checks.
+  thread_local PreparedLayer prep;
+  thread_local LayerRun run;
+  thread_local std::vector<int128> mine;
+  thread_local std::vector<ChannelCheck> channels;
+  prepare_layer(p, l, prep);
   if (!prep.rejected.empty()) {
     if (reporting()) report(p, l, prep, nullptr);
     return 0;
@@ -196,16 +209,16 @@ std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& 
   const RuntimePath& path = path_for(p, l.activation);
   const RequantRounding rounding = rounding_for(path, l.geometry.op);
   const int bound = requantization_bound_lsb(path);
-  const LayerRun run = run_layer(p, l, prep, input, true);
+  run_layer(p, l, prep, input, run, true);
   if (reporting()) report(p, l, prep, &run);
   // An unsigned filter's zero point is always read (uint8 kernels apply the
   // filter offset); a signed one only where the path says so.
-  const std::vector<int128> mine = exact_accumulators(
-      l, path.apply_weight_zero_point || l.weight_type == WeightType::uint8, input);
+  exact_accumulators(l, path.apply_weight_zero_point || l.weight_type == WeightType::uint8, input,
+                     mine);
   if (mine.size() != run.trace.size()) violation(p, l, "output count", str(int128(mine.size())));
 
   // Per-tensor scales: every channel has the same multiplier, checked once.
-  std::vector<ChannelCheck> channels;
+  channels.clear();
   for (std::int64_t c = 0; c < l.geometry.out_c; ++c)
     channels.push_back(
         c > 0 && l.weight_scales.size() == 1

@@ -26,6 +26,9 @@ namespace quantcheck::fuzz {
 // applied when the profile's path applies it), exact, output order of run_layer.
 std::vector<int128> exact_accumulators(const IntegerLayer& l, bool apply_weight_zero_point,
                                        const std::vector<std::int32_t>& input);
+// The same into out (storage reused from input to input).
+void exact_accumulators(const IntegerLayer& l, bool apply_weight_zero_point,
+                        const std::vector<std::int32_t>& input, std::vector<int128>& out);
 
 // Runs p on (l, input) and checks every output; returns the outputs checked.
 // A layer Prepare rejects is checked for nothing (returns 0).

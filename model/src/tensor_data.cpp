@@ -1,6 +1,7 @@
 // Element sizes, float16 conversion and reading constants as float.
 #include "quantcheck/model/tensor_data.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -95,23 +96,47 @@ inline T load_at(std::span<const std::uint8_t> data, std::size_t i) {
   return v;
 }
 
-// out[i] = scale[c] * (q[i] - zero_point[c]) for the integers of type T, in
+// Appends n values to an emptied `out` through a small block on the stack, so
+// the vector's storage is written once: resize() would zero-fill it first
+// (a model check reads every layer into the same vector, and zero-filling
+// each layer's growth was a tenth of a `check --policy NAME` process).
+// produce(i, count, dst) writes elements [i, i + count) to dst.
+template <typename Produce>
+void append_by_blocks(std::vector<float>& out, std::size_t n, Produce produce) {
+  constexpr std::size_t kBlock = 1024;
+  float block[kBlock];
+  out.clear();
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; i += kBlock) {
+    const std::size_t count = std::min(kBlock, n - i);
+    produce(i, count, block);
+    out.insert(out.end(), block, block + count);
+  }
+}
+
+// out[i] = scale[c] * (q[i] - zero_point[c]) for the n integers of type T, in
 // runs of `inner` elements per channel (no division per element). In double: a
 // hostile zero point must not overflow an int64 subtraction.
 template <typename T>
 void dequantize_as(std::span<const std::uint8_t> data, const Quantization& q, std::int64_t inner,
-                   std::vector<float>& out) {
-  const std::size_t n = out.size();
+                   std::size_t n, std::vector<float>& out) {
   const std::size_t channels = q.scale.size();
   const std::size_t run = channels > 1 ? static_cast<std::size_t>(inner) : n;
-  std::size_t c = 0;
-  for (std::size_t begin = 0; begin<n; begin += run, c = channels> 1 ? (c + 1) % channels : 0) {
-    const double scale = q.scale[c];
-    const double zero_point = static_cast<double>(q.zero_point[c]);
-    const std::size_t end = std::min(n, begin + run);
-    for (std::size_t i = begin; i < end; ++i)
-      out[i] = static_cast<float>(scale * (static_cast<double>(load_at<T>(data, i)) - zero_point));
-  }
+  append_by_blocks(out, n, [&](std::size_t first, std::size_t count, float* dst) {
+    // Element i belongs to channel (i / run) % channels; walk the block in
+    // pieces that stay inside one run.
+    std::size_t i = first;
+    const std::size_t last = first + count;
+    while (i < last) {
+      const std::size_t c = channels > 1 ? (i / run) % channels : 0;
+      const std::size_t end = std::min(last, (i / run + 1) * run);
+      const double scale = q.scale[c];
+      const double zero_point = static_cast<double>(q.zero_point[c]);
+      for (; i < end; ++i)
+        dst[i - first] =
+            static_cast<float>(scale * (static_cast<double>(load_at<T>(data, i)) - zero_point));
+    }
+  });
 }
 
 template <typename T>
@@ -143,22 +168,6 @@ std::vector<float> read_floats(const ModelFile& m, const fb::Tensor& t, const st
   return out;
 }
 
-namespace {
-
-// Sets v's size to n without zero-filling: every element is then written by
-// the caller. Storage is kept from earlier calls (a model check reads every
-// layer into the same vector), so only growth allocates.
-void resize_for_overwrite(std::vector<float>& v, std::size_t n) {
-  if (n > v.capacity()) {
-    std::vector<float> fresh;
-    fresh.reserve(n);
-    v.swap(fresh);
-  }
-  v.resize(n);  // zero-fills only the part past the old size (reused storage: no page faults)
-}
-
-}  // namespace
-
 void read_floats_into(const ModelFile& m, const fb::Tensor& t, const std::string& what,
                       std::vector<float>& out) {
   const auto data = m.tensor_data(t);
@@ -172,16 +181,18 @@ void read_floats_into(const ModelFile& m, const fb::Tensor& t, const std::string
   // fuzz_model: an out-of-memory abort). For the types below it has checked it.
   switch (t.type()) {
     case fb::TensorType_FLOAT32:
-      resize_for_overwrite(out, n);
-      if (n) std::memcpy(out.data(), data.data(), n * 4);
+      append_by_blocks(out, n, [&](std::size_t first, std::size_t count, float* dst) {
+        std::memcpy(dst, data.data() + 4 * first, count * 4);
+      });
       return;
     case fb::TensorType_FLOAT16:
-      resize_for_overwrite(out, n);
-      for (std::size_t i = 0; i < n; ++i) {
-        std::uint16_t h;
-        std::memcpy(&h, data.data() + 2 * i, 2);
-        out[i] = half_to_float(h);
-      }
+      append_by_blocks(out, n, [&](std::size_t first, std::size_t count, float* dst) {
+        for (std::size_t i = 0; i < count; ++i) {
+          std::uint16_t h;
+          std::memcpy(&h, data.data() + 2 * (first + i), 2);
+          dst[i] = half_to_float(h);
+        }
+      });
       return;
     case fb::TensorType_INT8:
     case fb::TensorType_UINT8:
@@ -199,13 +210,12 @@ void read_floats_into(const ModelFile& m, const fb::Tensor& t, const std::string
         for (std::size_t d = static_cast<std::size_t>(q.quantized_dimension) + 1; d < shape.size();
              ++d)
           inner *= shape[d];
-      resize_for_overwrite(out, n);
       switch (t.type()) {
-        case fb::TensorType_INT8: dequantize_as<std::int8_t>(data, q, inner, out); break;
-        case fb::TensorType_UINT8: dequantize_as<std::uint8_t>(data, q, inner, out); break;
-        case fb::TensorType_INT16: dequantize_as<std::int16_t>(data, q, inner, out); break;
-        case fb::TensorType_INT32: dequantize_as<std::int32_t>(data, q, inner, out); break;
-        default: dequantize_as<std::int64_t>(data, q, inner, out); break;
+        case fb::TensorType_INT8: dequantize_as<std::int8_t>(data, q, inner, n, out); break;
+        case fb::TensorType_UINT8: dequantize_as<std::uint8_t>(data, q, inner, n, out); break;
+        case fb::TensorType_INT16: dequantize_as<std::int16_t>(data, q, inner, n, out); break;
+        case fb::TensorType_INT32: dequantize_as<std::int32_t>(data, q, inner, n, out); break;
+        default: dequantize_as<std::int64_t>(data, q, inner, n, out); break;
       }
       return;
     }

@@ -38,6 +38,11 @@ Refusal quantize_unless_refused(const Policy& p, const Case& c, Result& r) {
 }
 
 Refusal quantize_unless_refused(const Policy& p, const Case& c, const Layout& layout, Result& r) {
+  return quantize_unless_refused(p, c, layout, r, WeightOutputs::all);
+}
+
+Refusal quantize_unless_refused(const Policy& p, const Case& c, const Layout& layout, Result& r,
+                                WeightOutputs outputs) {
   // Reuse r's buffers: a model check quantizes every layer under every policy,
   // and fresh multi-megabyte vectors cost page faults and zeroing each time.
   r.policy = p.name;
@@ -55,13 +60,17 @@ Refusal quantize_unless_refused(const Policy& p, const Case& c, const Layout& la
   const bool per_tensor = params.size() == 1 && l.channels != 1;
 
   quantize_weights(p, c, l, params, r.weights, &r.findings);
-  r.weights.dequantized.resize(c.weights.size());
-  for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
-    const ChannelParams& cp = params[per_tensor ? 0 : ch];
-    for (std::size_t i = begin; i < end; ++i)
-      r.weights.dequantized[i] =
-          (static_cast<double>(r.weights.q[i]) - cp.zero_point) * double(cp.scale);
-  });
+  if (outputs == WeightOutputs::all) {
+    r.weights.dequantized.resize(c.weights.size());
+    for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
+      const ChannelParams& cp = params[per_tensor ? 0 : ch];
+      for (std::size_t i = begin; i < end; ++i)
+        r.weights.dequantized[i] =
+            (static_cast<double>(r.weights.q[i]) - cp.zero_point) * double(cp.scale);
+    });
+  } else {
+    r.weights.dequantized.clear();
+  }
   append_weight_scale_findings(p, params, r.findings);
 
   // Bias, one per output channel, at s_b = float32(s_in * s_w).

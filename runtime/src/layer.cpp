@@ -158,16 +158,22 @@ std::int64_t filter_index(const LayerGeometry& g, std::int64_t o, std::int64_t k
 }
 
 PreparedLayer prepare_layer(const RuntimeProfile& p, const IntegerLayer& l) {
-  validate_layer(l);
   PreparedLayer out;
+  prepare_layer(p, l, out);
+  return out;
+}
+
+void prepare_layer(const RuntimeProfile& p, const IntegerLayer& l, PreparedLayer& out) {
+  validate_layer(l);
+  out.rejected.clear();
+  out.channels.clear();
   const RuntimePath& path = path_for(p, l.activation);
   const std::int32_t qmin = activation_min(l.activation);
   const std::int32_t qmax = activation_max(l.activation);
   out.out_min = path.clamp == OutputClamp::symmetric && qmin < 0 ? -qmax : qmin;
   out.out_max = qmax;
-  auto reject = [&](std::string why) {
-    out.rejected = p.name + ": " + std::move(why);
-    return out;
+  auto reject = [&](const std::string& why) {
+    out.rejected.assign(p.name).append(": ").append(why);
   };
   if (!path.supported) return reject("no " + to_string(l.activation) + " activation path");
   if (l.weight_type == WeightType::int16 && !path.int16_weights)
@@ -222,11 +228,17 @@ PreparedLayer prepare_layer(const RuntimeProfile& p, const IntegerLayer& l) {
       float_as_dyadic(m.scale32, m.repr_num, m.repr_exp2);
     }
   }
-  return out;
 }
 
 LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const PreparedLayer& prep,
                    const std::vector<std::int32_t>& input, bool trace) {
+  LayerRun run;
+  run_layer(p, l, prep, input, run, trace);
+  return run;
+}
+
+void run_layer(const RuntimeProfile& p, const IntegerLayer& l, const PreparedLayer& prep,
+               const std::vector<std::int32_t>& input, LayerRun& run, bool trace) {
   const LayerGeometry& g = l.geometry;
   if (static_cast<std::int64_t>(input.size()) != g.input_size())
     throw InputError("input has " + std::to_string(input.size()) + " values, the layer takes " +
@@ -244,9 +256,8 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
   const std::int64_t taps_c = g.op == OpKind::depthwise_conv2d ? 1 : g.in_c;
   const std::int32_t zp_out = l.output_zero_point;
 
-  LayerRun run;
   run.output.resize(static_cast<std::size_t>(g.output_size()));
-  if (trace) run.trace.resize(run.output.size());
+  run.trace.resize(trace ? run.output.size() : 0);
   std::size_t at = 0;
   for (std::int64_t b = 0; b < g.batch; ++b) {
     for (std::int64_t oy = 0; oy < out_h; ++oy) {
@@ -327,7 +338,6 @@ LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const Prepare
       }
     }
   }
-  return run;
 }
 
 Requantized requantize(const RuntimePath& path, const ChannelMultiplier& m, std::int64_t acc,

@@ -96,27 +96,40 @@ double min_input_scale(const Policy& p, const Case& c, const Layout& l, std::int
 
   // The channel alone, as a one-output FULLY_CONNECTED case with the same K:
   // a per-channel policy computes its scale from these values and this bias.
-  Case one;
+  // Its storage and the parameters' are kept from channel to channel (a model
+  // check asks for every channel of every layer; an allocation per channel and
+  // per probe was most of this function's time).
+  thread_local Case channel_case;
+  thread_local std::vector<ChannelParams> params;
+  Case whole;
+  Case* one = &channel_case;
   Layout ol;
   if (p.granularity == Granularity::per_channel) {
-    one.op = OpKind::fully_connected;
-    one.weight_shape = {1, l.per_channel};
-    one.weights.reserve(static_cast<std::size_t>(l.per_channel));
+    Case& o = channel_case;
+    o.op = OpKind::fully_connected;
+    o.input_scale = 0.0f;
+    o.weight_shape.assign({1, l.per_channel});
+    o.weights.clear();
+    o.weights.reserve(static_cast<std::size_t>(l.per_channel));
     // Element i belongs to channel (i / inner) % channels: walk only those.
     const std::int64_t outer = static_cast<std::int64_t>(c.weights.size()) / (l.channels * l.inner);
-    for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t k = 0; k < outer; ++k)
       for (std::int64_t j = 0; j < l.inner; ++j)
-        one.weights.push_back(
-            c.weights[static_cast<std::size_t>((o * l.channels + channel) * l.inner + j)]);
-    one.bias = {b};
+        o.weights.push_back(
+            c.weights[static_cast<std::size_t>((k * l.channels + channel) * l.inner + j)]);
+    o.bias.assign(1, b);
+    o.channel_axis.reset();
     ol = {0, 1, l.per_channel, l.per_channel};
   } else {
-    one = c;
+    whole = c;
+    one = &whole;
     ol = l;
   }
   auto ok = [&](float s) {
-    one.input_scale = s;
-    const auto params = compute_weight_params(p, one, ol);
+    one->input_scale = s;
+    // As the throwing compute_weight_params(p, case, layout), into kept storage.
+    if (const Refusal why = compute_weight_params(p, *one, ol, params))
+      throw InputError(describe(why, p, *one, ol));
     return bias_fits(p, b, s, params[0].scale);
   };
   return least_fitting(lo, hi, hi, ok);

@@ -152,6 +152,14 @@ Refusal quantize_unless_refused(const Policy& p, const Case& c, Result& r);
 // The same for a case validated before: l must be validate(c)'s layout (a
 // fuzz target validates an input once and quantizes it many times).
 Refusal quantize_unless_refused(const Policy& p, const Case& c, const Layout& l, Result& r);
+// What quantize_unless_refused writes of the weights: everything, or the
+// integers without r.weights.dequantized (left empty). A model check computes
+// each weight's error from q itself, and the dequantized copy (8 bytes per
+// weight, zero-filled and written for every layer and policy) was a tenth of a
+// `check --policy NAME` process.
+enum class WeightOutputs { all, integers_only };
+Refusal quantize_unless_refused(const Policy& p, const Case& c, const Layout& l, Result& r,
+                                WeightOutputs outputs);
 
 // Quantize the weights only (used by the benchmark and model checks), writing
 // integers into q; findings are appended. No validation beyond sizes.

@@ -82,6 +82,10 @@ struct PreparedLayer {
 // Prepare: checks of the profile, per-channel multipliers, clamp range.
 // Throws InputError only for a malformed layer (sizes, geometry).
 PreparedLayer prepare_layer(const RuntimeProfile& p, const IntegerLayer& l);
+// The same into out, reusing its storage (a fuzz target prepares every
+// profile for every input; under AddressSanitizer each fresh vector costs
+// more than the arithmetic).
+void prepare_layer(const RuntimeProfile& p, const IntegerLayer& l, PreparedLayer& out);
 
 // One accumulator through the profile's requantization: y and whether an
 // intermediate overflowed. acc is the accumulator as the profile holds it.
@@ -117,6 +121,9 @@ struct LayerRun {
 // activation type's range). Throws InputError for a wrong input size.
 LayerRun run_layer(const RuntimeProfile& p, const IntegerLayer& l, const PreparedLayer& prep,
                    const std::vector<std::int32_t>& input, bool trace = true);
+// The same into run, reusing its storage.
+void run_layer(const RuntimeProfile& p, const IntegerLayer& l, const PreparedLayer& prep,
+               const std::vector<std::int32_t>& input, LayerRun& run, bool trace = true);
 
 // The exact rational s_in s_w[c] / s_out = num / den * 2^exp2 of float32 scales.
 struct ExactMultiplier {
