@@ -61,7 +61,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
       std::string why = "--runtime";
       const RuntimeProfile& rt =
           runtime ? *runtime : find_runtime(model::natural_runtime(q, r, &why));
-      model::verify_runtime(q, rt, r, why);
+      model::verify_runtime(q, rt, r, why, /*keep_channels=*/opt->json);
       return r;
     }();
     progress.clear();

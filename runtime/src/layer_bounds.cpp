@@ -42,35 +42,48 @@ AccumulatorRange accumulator_range(const RuntimeProfile& p, const IntegerLayer& 
   r.pairs = path.int16_pair_saturation && l.activation == ActivationType::uint8 &&
             l.weight_type == WeightType::int8 && g.op != OpKind::depthwise_conv2d;
   // Sums of the positive and of the negative (w - zp_w): each tap's extreme
-  // contribution is independent of the others.
-  int128 positive = 0, negative = 0;
-  std::int64_t open_lo = 0, open_hi = 0;  // the raw pair being summed
-  int in_pair = 0;
-  const std::int64_t taps_c = g.op == OpKind::depthwise_conv2d ? 1 : g.in_c;
-  for (std::int64_t ky = 0; ky < g.kernel_h; ++ky)
-    for (std::int64_t kx = 0; kx < g.kernel_w; ++kx)
-      for (std::int64_t i = 0; i < taps_c; ++i) {
-        const std::int64_t ic = g.op == OpKind::depthwise_conv2d ? channel / g.depth_multiplier : i;
-        const std::int64_t raw =
-            l.weights[static_cast<std::size_t>(filter_index(g, channel, ky, kx, ic))];
-        const std::int64_t w = raw - r.weight_zero_point;
-        (w > 0 ? positive : negative) += w;
-        r.sum_abs_weights += w < 0 ? -w : w;
-        ++r.taps;
-        if (r.pairs) {
-          // VPMADDUBSW: raw uint8 x in [0, 255] times raw int8 w.
-          open_hi += 255 * std::max<std::int64_t>(raw, 0);
-          open_lo += 255 * std::min<std::int64_t>(raw, 0);
-          if (++in_pair == 2) {
-            r.pair_max = std::max(r.pair_max, open_hi);
-            r.pair_min = std::min(r.pair_min, open_lo);
-            open_hi = open_lo = 0;
-            in_pair = 0;
-          }
-        }
-      }
-  r.taps_max = positive * up + negative * down;
-  r.taps_min = positive * down + negative * up;
+  // contribution is independent of the others. |w - zp_w| < 2^17 and a
+  // channel has < 2^31 taps: int64 holds the sums. The channel's taps in the
+  // kernel's (ky, kx, i) order: contiguous for CONV_2D [O, KH, KW, I] and
+  // FULLY_CONNECTED [O, K], every out_c-th value for DEPTHWISE_CONV_2D
+  // [1, KH, KW, C] (filter_index unrolled, branch-free: this runs over every
+  // weight of a model in `verify --runtime`).
+  const bool dw = g.op == OpKind::depthwise_conv2d;
+  const std::int64_t n = g.kernel_h * g.kernel_w * (dw ? 1 : g.in_c);
+  const std::int64_t stride = dw ? g.out_c : 1;
+  const std::int32_t* w_at = l.weights.data() + (dw ? channel : channel * n);
+  const std::int64_t zp_w = r.weight_zero_point;
+  // sum w and sum |w| (two plain sums the compiler vectorizes); then
+  // positive = (sum|w| + sum w) / 2, negative = (sum w - sum|w|) / 2.
+  std::int64_t sum = 0, sum_abs = 0;
+  if (stride == 1) {
+    for (std::int64_t k = 0; k < n; ++k) {
+      const std::int64_t w = w_at[k] - zp_w;
+      sum += w;
+      sum_abs += w < 0 ? -w : w;
+    }
+  } else {
+    for (std::int64_t k = 0; k < n; ++k) {
+      const std::int64_t w = w_at[k * stride] - zp_w;
+      sum += w;
+      sum_abs += w < 0 ? -w : w;
+    }
+  }
+  const std::int64_t positive = (sum_abs + sum) / 2, negative = (sum - sum_abs) / 2;
+  r.sum_abs_weights = positive - negative;
+  r.taps = n;
+  if (r.pairs) {
+    // VPMADDUBSW: raw uint8 x in [0, 255] times raw int8 w, pairs in tap order.
+    for (std::int64_t k = 0; k + 1 < n; k += 2) {
+      const std::int64_t a = w_at[k * stride], b = w_at[(k + 1) * stride];
+      r.pair_max =
+          std::max(r.pair_max, 255 * (std::max<std::int64_t>(a, 0) + std::max<std::int64_t>(b, 0)));
+      r.pair_min =
+          std::min(r.pair_min, 255 * (std::min<std::int64_t>(a, 0) + std::min<std::int64_t>(b, 0)));
+    }
+  }
+  r.taps_max = int128{positive} * up + int128{negative} * down;
+  r.taps_min = int128{positive} * down + int128{negative} * up;
   const int128 b = l.bias.empty() ? 0 : int128{l.bias[static_cast<std::size_t>(channel)]};
   r.acc_max = r.taps_max + b;
   r.acc_min = r.taps_min + b;
@@ -114,36 +127,6 @@ long double worst_output_error_bound(const RuntimeProfile& p, const IntegerLayer
   t.eps_m = multiplier_relative_bound(path);
   t.r = requantization_bound_lsb(op_path);
   return output_error_bound(t);
-}
-
-IntegerLayer channel_layer(const IntegerLayer& l, std::int64_t channel) {
-  const LayerGeometry& g = l.geometry;
-  IntegerLayer one = l;
-  LayerGeometry& h = one.geometry;
-  h.batch = 1;
-  h.padding = Padding::valid;
-  h.stride_h = h.stride_w = 1;
-  h.out_c = 1;
-  h.depth_multiplier = 1;
-  if (g.op != OpKind::fully_connected) {
-    h.in_h = (g.kernel_h - 1) * g.dilation_h + 1;
-    h.in_w = (g.kernel_w - 1) * g.dilation_w + 1;
-  }
-  if (g.op == OpKind::depthwise_conv2d) h.in_c = 1;
-  one.weights.assign(static_cast<std::size_t>(h.filter_size()), 0);
-  const std::int64_t taps_c = g.op == OpKind::depthwise_conv2d ? 1 : g.in_c;
-  for (std::int64_t ky = 0; ky < g.kernel_h; ++ky)
-    for (std::int64_t kx = 0; kx < g.kernel_w; ++kx)
-      for (std::int64_t i = 0; i < taps_c; ++i) {
-        const std::int64_t ic = g.op == OpKind::depthwise_conv2d ? channel / g.depth_multiplier : i;
-        one.weights[static_cast<std::size_t>(filter_index(h, 0, ky, kx, i))] =
-            l.weights[static_cast<std::size_t>(filter_index(g, channel, ky, kx, ic))];
-      }
-  const auto c = static_cast<std::size_t>(channel);
-  if (l.weight_scales.size() > 1) one.weight_scales = {l.weight_scales[c]};
-  if (l.weight_zero_points.size() > 1) one.weight_zero_points = {l.weight_zero_points[c]};
-  if (!l.bias.empty()) one.bias = {l.bias[c]};
-  return one;
 }
 
 }  // namespace quantcheck

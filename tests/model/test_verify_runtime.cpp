@@ -42,8 +42,11 @@ Facts independent_int8_facts(const std::string& path, double eps_m, int r_lsb) {
   const fb::SubGraph& g = *m.model().subgraphs()->Get(0);
   Facts f;
   auto scale = [&](std::int32_t t, std::size_t k) {
-    return g.tensors()->Get(static_cast<flatbuffers::uoffset_t>(t))->quantization()->scale()->Get(
-        static_cast<flatbuffers::uoffset_t>(k));
+    return g.tensors()
+        ->Get(static_cast<flatbuffers::uoffset_t>(t))
+        ->quantization()
+        ->scale()
+        ->Get(static_cast<flatbuffers::uoffset_t>(k));
   };
   auto zp = [&](std::int32_t t) {
     return g.tensors()
@@ -57,20 +60,19 @@ Facts independent_int8_facts(const std::string& path, double eps_m, int r_lsb) {
     const std::int32_t code = m.op_code(op);
     if (code != 3 && code != 4) continue;  // CONV_2D, DEPTHWISE_CONV_2D
     ++f.layers;
-    const std::int32_t in = op.inputs()->Get(0), w = op.inputs()->Get(1),
-                       b = op.inputs()->Get(2), out = op.outputs()->Get(0);
+    const std::int32_t in = op.inputs()->Get(0), w = op.inputs()->Get(1), b = op.inputs()->Get(2),
+                       out = op.outputs()->Get(0);
     const fb::Tensor& wt = *g.tensors()->Get(static_cast<flatbuffers::uoffset_t>(w));
     std::vector<std::int64_t> shape(wt.shape()->begin(), wt.shape()->end());
     const bool dw = code == 4;
     const std::int64_t C = dw ? shape[3] : shape[0];
     const auto wbytes = m.tensor_data(wt);
-    const auto bbytes =
-        m.tensor_data(*g.tensors()->Get(static_cast<flatbuffers::uoffset_t>(b)));
+    const auto bbytes = m.tensor_data(*g.tensors()->Get(static_cast<flatbuffers::uoffset_t>(b)));
     std::vector<std::int64_t> pos(static_cast<std::size_t>(C)), neg(pos), abs_sum(pos), n(pos);
     for (std::size_t i = 0; i < wbytes.size(); ++i) {
-      const auto c = static_cast<std::size_t>(
-          dw ? static_cast<std::int64_t>(i) % C
-             : static_cast<std::int64_t>(i) / (shape[1] * shape[2] * shape[3]));
+      const auto c = static_cast<std::size_t>(dw ? static_cast<std::int64_t>(i) % C
+                                                 : static_cast<std::int64_t>(i) /
+                                                       (shape[1] * shape[2] * shape[3]));
       const std::int64_t q = static_cast<std::int8_t>(wbytes[i]);
       (q > 0 ? pos[c] : neg[c]) += q;
       abs_sum[c] += std::abs(q);
@@ -104,12 +106,11 @@ Facts independent_int8_facts(const std::string& path, double eps_m, int r_lsb) {
       const long double x_abs = static_cast<long double>(std::max(up, -down));
       const long double s_b = scale(b, wt.quantization()->scale()->size() == 1 ? 0 : k);
       const long double acc = static_cast<long double>(std::max(hi + bias, -(lo + bias)));
-      const long double bound =
-          ex * (s_w * static_cast<long double>(abs_sum[k]) + taps * ew) +
-          ew * (taps * (s_in * x_abs + ex) + taps * ex) + s_b / 2 +
-          std::fabs(static_cast<long double>(bias)) *
-              std::fabs(s_b - static_cast<long double>(s_in) * s_w) +
-          acc * eps_m * s_in * s_w + s_out * (0.5L + r_lsb);
+      const long double bound = ex * (s_w * static_cast<long double>(abs_sum[k]) + taps * ew) +
+                                ew * (taps * (s_in * x_abs + ex) + taps * ex) + s_b / 2 +
+                                std::fabs(static_cast<long double>(bias)) *
+                                    std::fabs(s_b - static_cast<long double>(s_in) * s_w) +
+                                acc * eps_m * s_in * s_w + s_out * (0.5L + r_lsb);
       f.max_bound_lsb = std::max(f.max_bound_lsb, static_cast<double>(bound / s_out));
     }
   }
@@ -240,8 +241,8 @@ TEST(VerifyRuntime, AccumulatorOverflowIsAFinding) {
   // x - zp_x in [0, 255], 64 weights 127: the taps reach 64 * 127 * 255 =
   // 2,072,640; with a bias of 2^31 - 1000 the sum passes INT32_MAX.
   const std::int64_t bias = 2147483648LL - 1000;
-  const std::string path = testing::write_temp(
-      "overflow.tflite", build_quantized_layer_model(fc_model(64, 127, bias)));
+  const std::string path =
+      testing::write_temp("overflow.tflite", build_quantized_layer_model(fc_model(64, 127, bias)));
   const auto cli = run_cli({"verify", path, "--json"});
   EXPECT_EQ(cli.exit_code, 1) << cli.out;
   const auto j = nlohmann::json::parse(cli.out);
@@ -274,8 +275,7 @@ TEST(VerifyRuntime, VisiblyFlushedMultiplierIsAFinding) {
   q.bias_int64 = true;
   q.input_scale = std::ldexp(1.0f, -20);
   q.output_scale = 16.0f;
-  const std::string path =
-      testing::write_temp("flush.tflite", build_quantized_layer_model(q));
+  const std::string path = testing::write_temp("flush.tflite", build_quantized_layer_model(q));
   const auto cli = run_cli({"verify", path, "--json"});
   EXPECT_EQ(cli.exit_code, 1) << cli.out;
   const auto j = nlohmann::json::parse(cli.out);

@@ -63,10 +63,9 @@ const fb::Operator& op_of(const ModelFile& m, const Layer& l) {
   return *m.model().subgraphs()->Get(l.subgraph)->operators()->Get(l.op_index);
 }
 
-// The layer as the runtime library's IntegerLayer, on one output position's
-// receptive field (every tap inside the input: the worst case of every
-// position, since a padded tap only removes a product). Empty string: built;
-// else why it cannot be checked on a runtime.
+// The layer's scales, zero points, bias and full geometry (no weights:
+// `one` takes one channel's at a time). Empty string: built; else why the
+// layer cannot be checked on a runtime.
 std::string build_layer(const ModelFile& m, const VerifyLayer& v, IntegerLayer& il,
                         std::vector<float>& bias_scales, LayerRuntime& lr) {
   const Layer& l = v.layer;
@@ -81,8 +80,8 @@ std::string build_layer(const ModelFile& m, const VerifyLayer& v, IntegerLayer& 
     return "input activation is " + type_name(static_cast<std::int8_t>(it.type())) +
            " (the layer runs in float, or is weight-only quantized)";
   if (ot.type() != it.type())
-    return "output activation is " + type_name(static_cast<std::int8_t>(ot.type())) +
-           ", input " + type_name(static_cast<std::int8_t>(it.type()));
+    return "output activation is " + type_name(static_cast<std::int8_t>(ot.type())) + ", input " +
+           type_name(static_cast<std::int8_t>(it.type()));
   const Quantization iq = quantization_of(it), oq = quantization_of(ot);
   if (iq.empty() || oq.empty()) return "an activation has no scale";
   if (iq.scale.size() != 1 || oq.scale.size() != 1) return "per-channel activation scales";
@@ -121,6 +120,9 @@ std::string build_layer(const ModelFile& m, const VerifyLayer& v, IntegerLayer& 
       if (cin > 0 && g.out_c % cin == 0) g.in_c = cin, g.depth_multiplier = g.out_c / cin;
     }
   }
+  if (static_cast<std::int64_t>(wq.scale.size()) != 1 &&
+      static_cast<std::int64_t>(wq.scale.size()) != g.out_c)
+    return "filter scales do not match the channels";
   il.activation = *act;
   il.weight_type = *wt;
   il.input_scale = iq.scale[0];
@@ -129,11 +131,7 @@ std::string build_layer(const ModelFile& m, const VerifyLayer& v, IntegerLayer& 
   il.output_zero_point = to_i32(oq.zero_point[0]);
   lr.output_scale = il.output_scale;
   lr.output_zero_point = oq.zero_point[0];
-  il.weights.resize(static_cast<std::size_t>(g.filter_size()));
-  with_integers(m, ft, [&](const auto qw) {
-    if (qw.size() != il.weights.size()) return;
-    for (std::size_t i = 0; i < qw.size(); ++i) il.weights[i] = static_cast<std::int32_t>(qw[i]);
-  });
+  il.weights.clear();
   il.weight_scales = wq.scale;
   il.weight_zero_points.clear();
   for (const std::int64_t z : wq.zero_point) il.weight_zero_points.push_back(to_i32(z));
@@ -150,11 +148,54 @@ std::string build_layer(const ModelFile& m, const VerifyLayer& v, IntegerLayer& 
       return "bias scales do not match the channels";
     il.bias_type = bt.type() == fb::TensorType_INT64 ? BiasType::int64 : BiasType::int32;
     il.bias = read_integers(m, bt);
+    if (static_cast<std::int64_t>(il.bias.size()) != g.out_c) return "bias size";
     for (std::int64_t c = 0; c < g.out_c; ++c)
       bias_scales.push_back(bq.scale[bq.scale.size() == 1 ? 0 : static_cast<std::size_t>(c)]);
   }
   lr.activation = to_string(*act);
   return "";
+}
+
+// Channel c of the layer alone, on one output position's receptive field
+// (every tap inside the input: the worst case of every position, since a
+// padded tap only removes a product): the runtime library's IntegerLayer,
+// with the channel's weights read from the file into a reused buffer (a copy
+// of a whole model's filters was most of the time: fresh pages).
+void channel_layer(const ModelFile& m, const fb::Tensor& ft, const IntegerLayer& il, std::int64_t c,
+                   IntegerLayer& one) {
+  const LayerGeometry& g = il.geometry;
+  const bool dw = g.op == OpKind::depthwise_conv2d;
+  LayerGeometry& h = one.geometry;
+  h = g;
+  h.out_c = 1;
+  h.depth_multiplier = 1;
+  if (dw) h.in_c = 1;
+  one.activation = il.activation;
+  one.weight_type = il.weight_type;
+  one.input_scale = il.input_scale;
+  one.input_zero_point = il.input_zero_point;
+  one.output_scale = il.output_scale;
+  one.output_zero_point = il.output_zero_point;
+  one.bias_type = il.bias_type;
+  const auto ci = static_cast<std::size_t>(c);
+  one.weight_scales.assign(1, il.weight_scales[il.weight_scales.size() == 1 ? 0 : ci]);
+  one.weight_zero_points.assign(1,
+                                il.weight_zero_points[il.weight_zero_points.size() == 1 ? 0 : ci]);
+  if (il.bias.empty())
+    one.bias.clear();
+  else
+    one.bias.assign(1, il.bias[ci]);
+  const std::int64_t n = h.filter_size();
+  one.weights.resize(static_cast<std::size_t>(n));
+  with_integers(m, ft, [&](const auto qw) {
+    std::int32_t* out = one.weights.data();
+    if (dw)
+      for (std::int64_t k = 0; k < n; ++k)
+        out[k] = static_cast<std::int32_t>(qw[static_cast<std::size_t>(k * g.out_c + c)]);
+    else
+      for (std::int64_t k = 0; k < n; ++k)
+        out[k] = static_cast<std::int32_t>(qw[static_cast<std::size_t>(c * n + k)]);
+  });
 }
 
 // An input tensor as text, when short enough to be worth printing.
@@ -167,33 +208,37 @@ std::string input_text(const std::vector<std::int32_t>& x) {
 
 class LayerChecker {
  public:
-  LayerChecker(const RuntimeProfile& rt, VerifyReport& r) : rt_(rt), r_(r) {}
+  LayerChecker(const ModelFile& m, const RuntimeProfile& rt, VerifyReport& r, bool keep)
+      : m_(m), rt_(rt), r_(r), keep_(keep) {}
 
   void check(const VerifyLayer& v, const IntegerLayer& il, const std::vector<float>& bias_scales,
              LayerRuntime& lr) {
-    const PreparedLayer prep = prepare_layer(rt_, il);  // InputError: caller skips
-    if (!prep.rejected.empty()) {
-      lr.rejected = prep.rejected;
-      ++s().rejected_layers;
-      add(v, -1, "runtime_rejects", "Prepare refuses the layer: " + prep.rejected);
-      lr.checked = true;
-      return;
-    }
+    const fb::Tensor& ft = m_.tensor(v.layer.subgraph, v.layer.filter.data_tensor);
     const RuntimePath& path = path_for(rt_, il.activation);
     RuntimePath op_path = path;
     op_path.rounding = rounding_for(path, il.geometry.op);
     lr.accumulator = to_string(path.accumulator);
     const int128 amin = accumulator_min(path.accumulator), amax = accumulator_max(path.accumulator);
     const long double eps = multiplier_relative_bound(path);
-    int128 best_margin = 0;
-    lr.channels.resize(static_cast<std::size_t>(il.geometry.out_c));
+    if (keep_) lr.channels.resize(static_cast<std::size_t>(il.geometry.out_c));
     int overflow_runs = 0;
+    int128 narrow_min = 0, narrow_max = 0;
     for (std::int64_t c = 0; c < il.geometry.out_c; ++c) {
       const auto ci = static_cast<std::size_t>(c);
-      ChannelRuntime& ch = lr.channels[ci];
-      const ChannelMultiplier& m = prep.channels[ci];
-      const AccumulatorRange range = accumulator_range(rt_, il, c);
-      const float s_w = il.weight_scales.size() == 1 ? il.weight_scales[0] : il.weight_scales[ci];
+      channel_layer(m_, ft, il, c, one_);
+      const PreparedLayer prep = prepare_layer(rt_, one_);  // InputError: caller skips
+      if (!prep.rejected.empty()) {
+        lr.rejected = prep.rejected;
+        lr.channels.clear();
+        ++s().rejected_layers;
+        add(v, c, "runtime_rejects", "Prepare refuses the layer: " + prep.rejected);
+        lr.checked = true;
+        return;
+      }
+      ChannelRuntime ch;
+      const ChannelMultiplier& m = prep.channels.front();
+      const AccumulatorRange range = accumulator_range(rt_, one_, 0);
+      const float s_w = one_.weight_scales.front();
       // The exact quotient of the float32 scales (their product is exact in a long double).
       const long double M = static_cast<long double>(il.input_scale) * s_w /
                             static_cast<long double>(il.output_scale);
@@ -211,12 +256,11 @@ class LayerChecker {
       ch.flush_visible = m.flushed && static_cast<long double>(worst) * M >= 0.5L;
       s().flushed += m.flushed;
       ++s().channels_checked;
-      note_multiplier(v, c, m.real);
+      note_multiplier(v, lr, c, m.real);
 
       if (ch.flush_visible) {
         ++s().flush_findings;
-        add(v, c,
-            "multiplier_flushed",
+        add(v, c, "multiplier_flushed",
             "M = " + num(m.real) + " < 2^-32 is flushed to 0 (e < -31), but |acc| reaches " +
                 i128(worst) + ", an output of " + num(static_cast<double>(worst * M)) +
                 " steps: every output of the channel becomes the zero point");
@@ -250,18 +294,22 @@ class LayerChecker {
         ch.overflow = true;
         ++s().overflow_findings;
         // The counterexample: the extreme input, run through the kernel.
-        if (overflow_runs++ < 4) why += kernel_witness(il, c, range);
+        if (overflow_runs++ < 4) why += kernel_witness(prep, range);
         add(v, c, "accumulator_overflow", why);
       }
       const int128 margin = std::min(amax - range.hi, range.lo - amin);
-      if (lr.narrowest_channel < 0 || margin < best_margin) {
-        best_margin = margin;
+      if (lr.narrowest_channel < 0 || margin < lr.min_margin) {
+        lr.min_margin = margin;
         lr.narrowest_channel = c;
+        narrow_min = range.acc_min, narrow_max = range.acc_max;
       }
-      note_margin(v, c, margin, worst, amax);
+      const double fraction = static_cast<double>(
+          static_cast<long double>(std::max(range.hi, -range.lo)) / static_cast<long double>(amax));
+      lr.max_accumulator_fraction = std::max(lr.max_accumulator_fraction, fraction);
+      note_margin(v, c, margin, fraction);
 
       ch.bound = static_cast<double>(
-          worst_output_error_bound(rt_, il, c, range, il.bias.empty() ? 0.0f : bias_scales[ci]));
+          worst_output_error_bound(rt_, one_, 0, range, il.bias.empty() ? 0.0f : bias_scales[ci]));
       ch.bound_lsb = ch.bound / static_cast<double>(il.output_scale);
       if (ch.bound_lsb > lr.max_bound_lsb) {
         lr.max_bound_lsb = ch.bound_lsb;
@@ -272,8 +320,9 @@ class LayerChecker {
         s().max_bound_layer = v.layer.op_index;
         s().max_bound_channel = c;
       }
+      if (keep_) lr.channels[ci] = ch;
     }
-    lr.kernel_confirmed = confirm(il, lr.narrowest_channel, lr.channels);
+    lr.kernel_confirmed = confirm(ft, il, lr.narrowest_channel, narrow_min, narrow_max);
     lr.checked = true;
   }
 
@@ -282,11 +331,13 @@ class LayerChecker {
 
   void add(const VerifyLayer& v, std::int64_t channel, const std::string& kind,
            const std::string& message) {
-    r_.findings.push_back({kind, v.layer.name, v.layer.op_index, channel,
-                           rt_.name + ": " + message});
+    r_.findings.push_back(
+        {kind, v.layer.name, v.layer.op_index, channel, rt_.name + ": " + message});
   }
 
-  void note_multiplier(const VerifyLayer& v, std::int64_t c, double m) {
+  void note_multiplier(const VerifyLayer& v, LayerRuntime& lr, std::int64_t c, double m) {
+    if (c == 0 || m < lr.min_multiplier) lr.min_multiplier = m;
+    if (c == 0 || m > lr.max_multiplier) lr.max_multiplier = m;
     RuntimeSummary& S = s();
     if (S.min_multiplier_layer < 0 || m < S.min_multiplier)
       S.min_multiplier = m, S.min_multiplier_layer = v.layer.op_index, S.min_multiplier_channel = c;
@@ -294,49 +345,45 @@ class LayerChecker {
       S.max_multiplier = m, S.max_multiplier_layer = v.layer.op_index, S.max_multiplier_channel = c;
   }
 
-  void note_margin(const VerifyLayer& v, std::int64_t c, int128 margin, int128 worst,
-                   int128 amax) {
+  void note_margin(const VerifyLayer& v, std::int64_t c, int128 margin, double fraction) {
     RuntimeSummary& S = s();
-    if (S.min_margin_layer < 0 || margin < S.min_margin) {
+    if (S.min_margin_layer < 0 || margin < S.min_margin)
       S.min_margin = margin, S.min_margin_layer = v.layer.op_index, S.min_margin_channel = c;
-    }
-    S.max_accumulator_fraction = std::max(
-        S.max_accumulator_fraction,
-        static_cast<double>(static_cast<long double>(worst) / static_cast<long double>(amax)));
+    S.max_accumulator_fraction = std::max(S.max_accumulator_fraction, fraction);
   }
 
-  // The channel alone on its receptive field, its extreme input of one sign,
-  // through the kernel: what the accumulator holds and what comes out.
-  std::string kernel_witness(const IntegerLayer& il, std::int64_t c, const AccumulatorRange& r) {
-    const IntegerLayer one = channel_layer(il, c);
-    const PreparedLayer prep = prepare_layer(rt_, one);
-    if (!prep.rejected.empty()) return "";
+  // The channel's extreme input of one sign through the kernel: what the
+  // accumulator holds and what comes out.
+  std::string kernel_witness(const PreparedLayer& prep, const AccumulatorRange& r) {
     const int sign = r.hi > -r.lo ? 1 : -1;
-    const std::vector<std::int32_t> x = extreme_input(one, 0, sign);
-    const LayerRun run = run_layer(rt_, one, prep, x);
+    const std::vector<std::int32_t> x = extreme_input(one_, 0, sign);
+    const LayerRun run = run_layer(rt_, one_, prep, x);
     const OutputTrace& t = run.trace.front();
-    return "; the kernel on the input x = " + std::string(sign > 0 ? "max" : "min") +
+    return "; the kernel on the " + std::string(sign > 0 ? "max" : "min") +
            "imizing input (x = qmax where w - zp_w " + (sign > 0 ? ">" : "<") +
            " 0, qmin where it has the other sign; " + input_text(x) + ") holds " + i128(t.acc) +
            " for the exact " + i128(t.acc_exact) + " and outputs " + std::to_string(t.y);
   }
 
   // The closed form against the kernel, on the narrowest channel.
-  bool confirm(const IntegerLayer& il, std::int64_t c, const std::vector<ChannelRuntime>& chs) {
+  bool confirm(const fb::Tensor& ft, const IntegerLayer& il, std::int64_t c, int128 acc_min,
+               int128 acc_max) {
     if (c < 0) return false;
-    const IntegerLayer one = channel_layer(il, c);
-    const PreparedLayer prep = prepare_layer(rt_, one);
+    channel_layer(m_, ft, il, c, one_);
+    const PreparedLayer prep = prepare_layer(rt_, one_);
     if (!prep.rejected.empty()) return false;
     for (const int sign : {1, -1}) {
-      const LayerRun run = run_layer(rt_, one, prep, extreme_input(one, 0, sign));
-      const ChannelRuntime& ch = chs[static_cast<std::size_t>(c)];
-      if (run.trace.front().acc_exact != (sign > 0 ? ch.acc_max : ch.acc_min)) return false;
+      const LayerRun run = run_layer(rt_, one_, prep, extreme_input(one_, 0, sign));
+      if (run.trace.front().acc_exact != (sign > 0 ? acc_max : acc_min)) return false;
     }
     return true;
   }
 
+  const ModelFile& m_;
   const RuntimeProfile& rt_;
   VerifyReport& r_;
+  bool keep_;
+  IntegerLayer one_;  // one channel at a time, its buffers reused
 };
 
 }  // namespace
@@ -367,13 +414,13 @@ std::string natural_runtime(const ModelFile& m, const VerifyReport& r, std::stri
 }
 
 void verify_runtime(const ModelFile& m, const RuntimeProfile& rt, VerifyReport& r,
-                    const std::string& chosen_because) {
+                    const std::string& chosen_because, bool keep_channels) {
   r.runtime.emplace();
   r.runtime->runtime = rt.name;
   r.runtime->chosen_because = chosen_because;
   r.runtime->layers.resize(r.layers.size());
-  LayerChecker checker(rt, r);
-  IntegerLayer il;  // reused: one weight buffer for every layer
+  LayerChecker checker(m, rt, r, keep_channels);
+  IntegerLayer il;  // scales, zero points, bias and geometry of one layer
   std::vector<float> bias_scales;
   for (std::size_t i = 0; i < r.layers.size(); ++i) {
     LayerRuntime& lr = r.runtime->layers[i];
@@ -383,6 +430,7 @@ void verify_runtime(const ModelFile& m, const RuntimeProfile& rt, VerifyReport& 
       if (lr.skipped.empty()) checker.check(v, il, bias_scales, lr);
     } catch (const InputError& e) {
       lr.skipped = e.what();  // a malformed layer (sizes): verify_model has its findings
+      lr.checked = false;
       lr.channels.clear();
     }
     if (lr.checked)

@@ -27,38 +27,14 @@ std::string i128(int128 v) {
 
 // An exact integer as a JSON number when it fits int64, else a decimal string.
 nlohmann::json exact(int128 v) {
-  if (v >= std::numeric_limits<std::int64_t>::min() && v <= std::numeric_limits<std::int64_t>::max())
+  if (v >= std::numeric_limits<std::int64_t>::min() &&
+      v <= std::numeric_limits<std::int64_t>::max())
     return static_cast<std::int64_t>(v);
   return i128(v);
 }
 
 std::string where(std::int64_t layer, std::int64_t channel) {
   return "layer " + std::to_string(layer) + " ch " + std::to_string(channel);
-}
-
-// Smallest and largest multiplier and accumulator fraction of one layer.
-struct LayerStats {
-  double min_m = 0, max_m = 0, acc_fraction = 0;
-  int128 margin = 0;
-};
-
-LayerStats stats(const LayerRuntime& lr) {
-  LayerStats s;
-  const int128 amax = lr.accumulator == "int64" ? int128{std::numeric_limits<std::int64_t>::max()}
-                                                : int128{std::numeric_limits<std::int32_t>::max()};
-  bool first = true;
-  for (const ChannelRuntime& c : lr.channels) {
-    const int128 worst = std::max(c.acc_hi, -c.acc_lo);
-    const int128 margin = std::min(amax - c.acc_hi, c.acc_lo + amax + 1);
-    if (first || c.multiplier < s.min_m) s.min_m = c.multiplier;
-    if (first || c.multiplier > s.max_m) s.max_m = c.multiplier;
-    if (first || margin < s.margin) s.margin = margin;
-    s.acc_fraction = std::max(
-        s.acc_fraction,
-        static_cast<double>(static_cast<long double>(worst) / static_cast<long double>(amax)));
-    first = false;
-  }
-  return s;
 }
 
 }  // namespace
@@ -104,6 +80,10 @@ nlohmann::json runtime_json(const VerifyReport& r) {
       lj["kernel_confirmed"] = lr.kernel_confirmed;
       lj["max_bound_lsb"] = lr.max_bound_lsb;
       lj["max_bound"] = lr.max_bound;
+      lj["min_multiplier"] = lr.min_multiplier;
+      lj["max_multiplier"] = lr.max_multiplier;
+      lj["max_accumulator_fraction"] = lr.max_accumulator_fraction;
+      lj["min_accumulator_margin"] = exact(lr.min_margin);
       // One array per quantity, indexed by channel (compact for 1,000s of channels).
       nlohmann::json m = nlohmann::json::array(), q = m, e = m, rel = m, lo = m, hi = m, mn = m,
                      mx = m, b = m, bl = m, fl = m, ov = m;
@@ -121,10 +101,11 @@ nlohmann::json runtime_json(const VerifyReport& r) {
         fl.push_back(c.flushed);
         ov.push_back(c.overflow);
       }
-      lj["channels"] = {{"multiplier", m}, {"q", q},          {"e", e},
-                        {"relative_error", rel}, {"acc_min", mn}, {"acc_max", mx},
-                        {"acc_lo", lo},    {"acc_hi", hi},    {"bound", b},
-                        {"bound_lsb", bl}, {"flushed", fl},   {"overflow", ov}};
+      if (!lr.channels.empty())
+        lj["channels"] = {{"multiplier", m},       {"q", q},        {"e", e},
+                          {"relative_error", rel}, {"acc_min", mn}, {"acc_max", mx},
+                          {"acc_lo", lo},          {"acc_hi", hi},  {"bound", b},
+                          {"bound_lsb", bl},       {"flushed", fl}, {"overflow", ov}};
     }
     layers.push_back(std::move(lj));
   }
@@ -152,7 +133,8 @@ void runtime_text(std::ostringstream& o, const VerifyReport& r) {
   o << std::left << std::setw(6) << "op" << std::setw(7) << "act" << std::setw(7) << "acc"
     << std::right << std::setw(12) << "min M" << std::setw(12) << "max M" << std::setw(10)
     << "|acc|max" << std::setw(14) << "margin" << std::setw(11) << "bound LSB" << std::setw(12)
-    << "bound" << "  kernel\n";
+    << "bound"
+    << "  kernel\n";
   for (std::size_t i = 0; i < s.layers.size(); ++i) {
     const LayerRuntime& lr = s.layers[i];
     o << std::left << std::setw(6) << r.layers[i].layer.op_index;
@@ -160,12 +142,11 @@ void runtime_text(std::ostringstream& o, const VerifyReport& r) {
       o << (lr.rejected.empty() ? "skipped: " + lr.skipped : "rejected: " + lr.rejected) << "\n";
       continue;
     }
-    const LayerStats st = stats(lr);
     o << std::setw(7) << lr.activation << std::setw(7) << lr.accumulator << std::right
-      << std::setw(12) << g(st.min_m, 4) << std::setw(12) << g(st.max_m, 4) << std::setw(9)
-      << g(100 * st.acc_fraction, 3) << "%" << std::setw(14) << i128(st.margin) << std::setw(11)
-      << g(lr.max_bound_lsb, 4) << std::setw(12) << g(lr.max_bound, 4) << "  "
-      << (lr.kernel_confirmed ? "ok" : "differs") << "\n";
+      << std::setw(12) << g(lr.min_multiplier, 4) << std::setw(12) << g(lr.max_multiplier, 4)
+      << std::setw(9) << g(100 * lr.max_accumulator_fraction, 3) << "%" << std::setw(14)
+      << i128(lr.min_margin) << std::setw(11) << g(lr.max_bound_lsb, 4) << std::setw(12)
+      << g(lr.max_bound, 4) << "  " << (lr.kernel_confirmed ? "ok" : "differs") << "\n";
   }
   o << "(|acc|max: the exact worst-case accumulator over every legal input, as a share of the "
        "accumulator's limit; kernel: the closed form agrees with the kernel run on the extreme "
@@ -198,11 +179,10 @@ void runtime_markdown(std::ostringstream& o, const VerifyReport& r) {
         << " | | | | | | | | |\n";
       continue;
     }
-    const LayerStats st = stats(lr);
-    o << lr.activation << " | " << lr.accumulator << " | " << g(st.min_m, 4) << " | "
-      << g(st.max_m, 4) << " | " << g(100 * st.acc_fraction, 3) << "% | " << i128(st.margin)
-      << " | " << g(lr.max_bound_lsb, 4) << " | " << g(lr.max_bound, 4) << " | "
-      << (lr.kernel_confirmed ? "ok" : "differs") << " |\n";
+    o << lr.activation << " | " << lr.accumulator << " | " << g(lr.min_multiplier, 4) << " | "
+      << g(lr.max_multiplier, 4) << " | " << g(100 * lr.max_accumulator_fraction, 3) << "% | "
+      << i128(lr.min_margin) << " | " << g(lr.max_bound_lsb, 4) << " | " << g(lr.max_bound, 4)
+      << " | " << (lr.kernel_confirmed ? "ok" : "differs") << " |\n";
   }
 }
 

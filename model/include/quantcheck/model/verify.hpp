@@ -62,20 +62,20 @@ struct VerifyLayer {
 // `verify --runtime NAME` (verify_runtime.hpp): one output channel of a layer
 // on the runtime, with the model's own activation scales and zero points.
 struct ChannelRuntime {
-  double multiplier = 0;      // M = s_in s_w / s_out as the runtime computes it
-  double encoded = 0;         // M_repr: what its arithmetic applies (before a flush)
-  std::int32_t q = 0;         // Q31 significand and exponent (0 for the float forms)
+  double multiplier = 0;  // M = s_in s_w / s_out as the runtime computes it
+  double encoded = 0;     // M_repr: what its arithmetic applies (before a flush)
+  std::int32_t q = 0;     // Q31 significand and exponent (0 for the float forms)
   int e = 0;
-  double relative_error = 0;  // |M_repr - M| / M, M the exact quotient of the float32 scales
-  bool flushed = false;       // e < -31: replaced by 0
-  bool flush_visible = false; // ... and |acc| M >= 1/2 for some legal input
-  bool clamped = false;       // single rounding e > 30 clamp
-  int128 acc_lo = 0, acc_hi = 0;  // exact extremes of every accumulator value
+  double relative_error = 0;        // |M_repr - M| / M, M the exact quotient of the float32 scales
+  bool flushed = false;             // e < -31: replaced by 0
+  bool flush_visible = false;       // ... and |acc| M >= 1/2 for some legal input
+  bool clamped = false;             // single rounding e > 30 clamp
+  int128 acc_lo = 0, acc_hi = 0;    // exact extremes of every accumulator value
   int128 acc_min = 0, acc_max = 0;  // of the final accumulator (taps + bias)
   std::int64_t pair_min = 0, pair_max = 0;  // raw int16 pair sums (profiles that saturate them)
-  bool overflow = false;          // the accumulator, a pair sum or the requantization overflows
-  double bound = 0;               // output error bound (docs/runtimes.md), real units
-  double bound_lsb = 0;           // the same in output steps
+  bool overflow = false;  // the accumulator, a pair sum or the requantization overflows
+  double bound = 0;       // output error bound (docs/runtimes.md), real units
+  double bound_lsb = 0;   // the same in output steps
 };
 
 struct LayerRuntime {
@@ -85,7 +85,10 @@ struct LayerRuntime {
   std::string activation, accumulator;
   float output_scale = 0;
   std::int64_t output_zero_point = 0;
-  std::vector<ChannelRuntime> channels;
+  std::vector<ChannelRuntime> channels;  // per channel (when kept: verify_runtime)
+  double min_multiplier = 0, max_multiplier = 0;
+  double max_accumulator_fraction = 0;  // largest |acc| / accumulator limit
+  int128 min_margin = 0;                // accumulator limit - largest |acc|
   // The channel with the least accumulator margin, run through the kernel on
   // its two extreme inputs: the accumulators it computed agree with the
   // closed form (acc_min, acc_max).

@@ -30,7 +30,9 @@ namespace quantcheck::model {
 std::string natural_runtime(const ModelFile& m, const VerifyReport& r, std::string* why = nullptr);
 
 // Adds r.runtime and the runtime findings to r (which verify_model made for m).
+// keep_channels: keep every channel's ChannelRuntime (the JSON report lists
+// them); the text and Markdown reports need only the per-layer figures.
 void verify_runtime(const ModelFile& m, const RuntimeProfile& rt, VerifyReport& r,
-                    const std::string& chosen_because);
+                    const std::string& chosen_because, bool keep_channels = true);
 
 }  // namespace quantcheck::model

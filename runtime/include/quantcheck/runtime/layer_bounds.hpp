@@ -30,10 +30,10 @@ struct AccumulatorRange {
   // uint8 x, in run_layer's pairing order; 0 when the path has no pairs.
   std::int64_t pair_min = 0, pair_max = 0;
   bool pairs = false;
-  std::int64_t taps = 0;              // n: the products per output
-  std::int64_t sum_abs_weights = 0;   // sum |w - zp_w| over the channel's taps
-  std::int64_t input_abs_max = 0;     // max |x - zp_x| over the activation range
-  std::int64_t weight_zero_point = 0; // the zp the kernel subtracts
+  std::int64_t taps = 0;               // n: the products per output
+  std::int64_t sum_abs_weights = 0;    // sum |w - zp_w| over the channel's taps
+  std::int64_t input_abs_max = 0;      // max |x - zp_x| over the activation range
+  std::int64_t weight_zero_point = 0;  // the zp the kernel subtracts
 };
 
 AccumulatorRange accumulator_range(const RuntimeProfile& p, const IntegerLayer& l,
@@ -72,11 +72,5 @@ long double output_error_bound(const OutputBoundTerms& t);
 long double worst_output_error_bound(const RuntimeProfile& p, const IntegerLayer& l,
                                      std::int64_t channel, const AccumulatorRange& range,
                                      float bias_scale);
-
-// Channel c of l alone, on its receptive field: the same taps, weights, bias,
-// scales and zero points, an input of exactly one output position (VALID
-// padding, stride 1), one output channel. Running the kernel on it with
-// extreme_input(.., 0, sign) reaches accumulator_range's acc_min / acc_max.
-IntegerLayer channel_layer(const IntegerLayer& l, std::int64_t channel);
 
 }  // namespace quantcheck
