@@ -101,15 +101,12 @@ std::string build_layer(const ModelFile& m, const VerifyLayer& v, IntegerLayer& 
   if (l.kind == OpKind::fully_connected) {
     g.out_c = s[0], g.in_c = s[1];
   } else {
+    // Dilation only spaces the taps apart: the receptive field of one output
+    // with dilation 1 holds the same products (and a hostile dilation cannot
+    // make its input huge).
     g.kernel_h = s[1], g.kernel_w = s[2];
-    if (const auto* o = op.builtin_options_as_Conv2DOptions())
-      g.dilation_h = std::max(1, o->dilation_h_factor()),
-      g.dilation_w = std::max(1, o->dilation_w_factor());
-    if (const auto* o = op.builtin_options_as_DepthwiseConv2DOptions())
-      g.dilation_h = std::max(1, o->dilation_h_factor()),
-      g.dilation_w = std::max(1, o->dilation_w_factor());
-    g.in_h = (g.kernel_h - 1) * g.dilation_h + 1;
-    g.in_w = (g.kernel_w - 1) * g.dilation_w + 1;
+    g.in_h = g.kernel_h;
+    g.in_w = g.kernel_w;
     if (l.kind == OpKind::conv2d) {
       g.out_c = s[0], g.in_c = s[3];
     } else {
