@@ -105,7 +105,7 @@ long double output_error_bound(const OutputBoundTerms& t) {
 
 long double worst_output_error_bound(const RuntimeProfile& p, const IntegerLayer& l,
                                      std::int64_t channel, const AccumulatorRange& range,
-                                     float bias_scale) {
+                                     float bias_scale, bool flushed) {
   const RuntimePath& path = path_for(p, l.activation);
   RuntimePath op_path = path;
   op_path.rounding = rounding_for(path, l.geometry.op);
@@ -124,7 +124,7 @@ long double worst_output_error_bound(const RuntimeProfile& p, const IntegerLayer
   }
   const int128 worst = std::max(range.acc_max, -range.acc_min);
   t.abs_acc = static_cast<long double>(worst);
-  t.eps_m = multiplier_relative_bound(path);
+  t.eps_m = flushed ? 1.0L : multiplier_relative_bound(path);
   t.r = requantization_bound_lsb(op_path);
   return output_error_bound(t);
 }

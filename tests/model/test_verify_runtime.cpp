@@ -283,6 +283,8 @@ TEST(VerifyRuntime, VisiblyFlushedMultiplierIsAFinding) {
   EXPECT_TRUE(has(kinds(j), "multiplier_flushed")) << cli.out;
   EXPECT_EQ(j["runtime"]["flush_findings"], 1);
   EXPECT_EQ(j["runtime"]["layers"][0]["accumulator"], "int64");
+  // The bound counts the flushed multiplier's whole |acc| M (64 steps), not eps_M.
+  EXPECT_GT(j["runtime"]["max_bound_lsb"]["value"].get<double>(), 64.0);
   // A bias of 2^20 leaves |acc| M below half a step: flushed, but no output changes.
   q.bias = {std::int64_t{1} << 20};
   const std::string quiet =

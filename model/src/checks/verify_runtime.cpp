@@ -305,8 +305,8 @@ class LayerChecker {
       lr.max_accumulator_fraction = std::max(lr.max_accumulator_fraction, fraction);
       note_margin(v, c, margin, fraction);
 
-      ch.bound = static_cast<double>(
-          worst_output_error_bound(rt_, one_, 0, range, il.bias.empty() ? 0.0f : bias_scales[ci]));
+      ch.bound = static_cast<double>(worst_output_error_bound(
+          rt_, one_, 0, range, il.bias.empty() ? 0.0f : bias_scales[ci], m.flushed));
       ch.bound_lsb = ch.bound / static_cast<double>(il.output_scale);
       if (ch.bound_lsb > lr.max_bound_lsb) {
         lr.max_bound_lsb = ch.bound_lsb;

@@ -69,8 +69,9 @@ long double output_error_bound(const OutputBoundTerms& t);
 // real inputs within half an input step of an integer in range
 // (|x| <= s_in max|x - zp_x| + e_x), |acc| its exact worst (accumulator_range),
 // s_b the bias tensor's scale for the channel (0: no bias integer, bias 0).
+// A flushed multiplier (M_repr = 0) has a relative error of 1, not eps_M.
 long double worst_output_error_bound(const RuntimeProfile& p, const IntegerLayer& l,
                                      std::int64_t channel, const AccumulatorRange& range,
-                                     float bias_scale);
+                                     float bias_scale, bool flushed = false);
 
 }  // namespace quantcheck
