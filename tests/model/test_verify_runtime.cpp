@@ -202,6 +202,23 @@ TEST(VerifyRuntime, CircleCopyOfMobilenetRunsOnLuci) {
   EXPECT_EQ(j["runtime"]["min_accumulator_margin"]["value"], f.min_margin);
 }
 
+TEST(VerifyRuntime, Uint8QatModelGoesToGemmlowp) {
+  QC_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_quant.tflite");
+  const ModelFile m = ModelFile::open(path);
+  VerifyReport r = verify_model(m, nullptr);
+  EXPECT_EQ(natural_runtime(m, r), "gemmlowp");
+  verify_runtime(m, find_runtime("gemmlowp"), r, "natural");
+  ASSERT_TRUE(r.runtime);
+  EXPECT_EQ(r.runtime->layers_checked, 53);
+  EXPECT_EQ(r.runtime->channels_checked, 18057);
+  EXPECT_EQ(r.runtime->overflow_findings, 0);
+  EXPECT_TRUE(r.findings.empty());
+  for (const LayerRuntime& lr : r.runtime->layers) {
+    EXPECT_EQ(lr.activation, "uint8");
+    EXPECT_TRUE(lr.kernel_confirmed);
+  }
+}
+
 TEST(VerifyRuntime, UnknownRuntimeIsOneLineAndExit2) {
   QC_REQUIRE_MODEL(path, "tf2_mobilenet_v2_1.0_224_ptq.tflite");
   const auto cli = run_cli({"verify", path, "--runtime", "no-such-runtime"});
