@@ -131,7 +131,16 @@ std::string build_layer(const ModelFile& m, const VerifyLayer& v, IntegerLayer& 
   il.weights.clear();
   il.weight_scales = wq.scale;
   il.weight_zero_points.clear();
-  for (const std::int64_t z : wq.zero_point) il.weight_zero_points.push_back(to_i32(z));
+  // A zero point outside the weight type is verify_model's `zero_point`
+  // finding; no runtime computes with it (and |w - zp| must stay small).
+  const std::int64_t w_lo =
+      *wt == WeightType::uint8 ? 0 : (*wt == WeightType::int8 ? -128 : -32768);
+  const std::int64_t w_hi =
+      *wt == WeightType::uint8 ? 255 : (*wt == WeightType::int8 ? 127 : 32767);
+  for (const std::int64_t z : wq.zero_point) {
+    if (z < w_lo || z > w_hi) return "a weight zero point outside " + v.weight_type;
+    il.weight_zero_points.push_back(static_cast<std::int32_t>(z));
+  }
   il.bias.clear();
   bias_scales.clear();
   il.bias_type = BiasType::int32;
