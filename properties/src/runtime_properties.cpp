@@ -8,6 +8,7 @@
 
 #include "property_support.hpp"
 #include "quantcheck/presets.hpp"
+#include "quantcheck/runtime/layer_bounds.hpp"
 #include "quantcheck/runtime/layer_case.hpp"
 #include "quantcheck/runtime/profiles.hpp"
 
@@ -251,7 +252,6 @@ Verdict output_error_bound(const QuantizerUnderTest& q, const RuntimeProfile& rt
   const IntegerLayer& l = b.lc.layer;
   const LayerGeometry& g = l.geometry;
   const long double s_in = l.input_scale, s_out = l.output_scale;
-  const long double e_x = s_in / 2;
   const long double eps_m = multiplier_relative_bound(*b.path);
   const int r = requantization_bound_lsb(*b.path);
   const std::int32_t zp_out = b.path->add_output_zero_point ? l.output_zero_point : 0;
@@ -281,19 +281,27 @@ Verdict output_error_bound(const QuantizerUnderTest& q, const RuntimeProfile& rt
                 n += 1;
               }
             }
-          const long double s_w = weight_scale_of(l, oc);
-          const long double e_w = s_w / 2;
-          long double bound = e_x * sum_w + e_w * (sum_x + n * e_x);
+          // The bound's terms (runtime/layer_bounds.hpp: one formula for this
+          // property and `verify --runtime`).
+          OutputBoundTerms terms;
+          terms.s_in = s_in;
+          terms.s_w = weight_scale_of(l, oc);
+          terms.s_out = s_out;
+          terms.sum_abs_w = sum_w;
+          terms.sum_abs_x = sum_x;
+          terms.taps = n;
           const long double b_real = b.lc.bias[static_cast<std::size_t>(oc)];
-          if (!l.bias.empty()) {
-            const long double s_b = b.lc.bias_scales[static_cast<std::size_t>(oc)];
-            const long double q_b = static_cast<long double>(l.bias[static_cast<std::size_t>(oc)]);
-            bound += s_b / 2 + std::fabs(q_b) * std::fabs(s_b - s_in * s_w);
+          terms.has_bias_integer = !l.bias.empty();
+          if (terms.has_bias_integer) {
+            terms.s_b = b.lc.bias_scales[static_cast<std::size_t>(oc)];
+            terms.q_b = static_cast<long double>(l.bias[static_cast<std::size_t>(oc)]);
           } else {
-            bound += std::fabs(b_real);  // no bias integer: the whole bias is the error
+            terms.bias_real = b_real;  // no bias integer: the whole bias is the error
           }
-          const long double acc = std::fabs(static_cast<long double>(run.trace[at].acc_exact));
-          bound += acc * eps_m * s_in * s_w + s_out * (0.5L + r);
+          terms.abs_acc = std::fabs(static_cast<long double>(run.trace[at].acc_exact));
+          terms.eps_m = eps_m;
+          terms.r = r;
+          long double bound = output_error_bound(terms);
           // Slack for the long double evaluation of the float layer.
           bound += 0x1p-40L * (std::fabs(b_real) + sum_w * (sum_x + s_in) + std::fabs(y[at]));
           const long double want = std::clamp(y[at], lo, hi);

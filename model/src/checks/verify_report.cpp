@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "quantcheck/model/report.hpp"
+#include "verify_runtime_report.hpp"
 
 namespace quantcheck::model {
 namespace {
@@ -77,6 +78,7 @@ nlohmann::json to_json(const VerifyReport& r) {
     }
     layers.push_back(std::move(lj));
   }
+  if (r.runtime) j["runtime"] = runtime_json(r);
   return j;
 }
 
@@ -132,7 +134,9 @@ std::string to_text(const VerifyReport& r) {
       << (v.max_bias_error ? g(*v.max_bias_error, 3) : "-") << "  " << v.layer.name << "\n";
   }
   o << "(dead: per-channel quantized channels whose weights are all the zero point; zero: "
-       "all-zero float channels, or all at a per-tensor zero point)\n\n";
+       "all-zero float channels, or all at a per-tensor zero point)\n";
+  if (r.runtime) runtime_text(o, r);
+  o << "\n";
   for (const VerifyLayer& v : r.layers)
     for (const DeadChannel& d : v.dead)
       o << "dead channel: layer " << v.layer.op_index << " ch " << d.channel << " (s_w "
@@ -173,6 +177,7 @@ std::string to_markdown(const VerifyReport& r) {
     o << "\n## Not audited\n\n";
     unaudited_lines(o, r, "- ");
   }
+  if (r.runtime) runtime_markdown(o, r);
   o << "\n## Findings (" << r.findings.size() << ")\n\n";
   for (const VerifyFinding& f : r.findings)
     o << "- **" << f.kind << "** layer " << f.op_index << " `" << f.layer << "`"

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "quantcheck/exact.hpp"
 #include "quantcheck/model/layers.hpp"
 #include "quantcheck/model/model_file.hpp"
 #include "quantcheck/model/unaudited.hpp"
@@ -58,6 +59,61 @@ struct VerifyLayer {
   std::optional<double> max_weight_error, max_bias_error;
 };
 
+// `verify --runtime NAME` (verify_runtime.hpp): one output channel of a layer
+// on the runtime, with the model's own activation scales and zero points.
+struct ChannelRuntime {
+  double multiplier = 0;  // M = s_in s_w / s_out as the runtime computes it
+  double encoded = 0;     // M_repr: what its arithmetic applies (before a flush)
+  std::int32_t q = 0;     // Q31 significand and exponent (0 for the float forms)
+  int e = 0;
+  double relative_error = 0;        // |M_repr - M| / M, M the exact quotient of the float32 scales
+  bool flushed = false;             // e < -31: replaced by 0
+  bool flush_visible = false;       // ... and |acc| M >= 1/2 for some legal input
+  bool clamped = false;             // single rounding e > 30 clamp
+  int128 acc_lo = 0, acc_hi = 0;    // exact extremes of every accumulator value
+  int128 acc_min = 0, acc_max = 0;  // of the final accumulator (taps + bias)
+  std::int64_t pair_min = 0, pair_max = 0;  // raw int16 pair sums (profiles that saturate them)
+  bool overflow = false;  // the accumulator, a pair sum or the requantization overflows
+  double bound = 0;       // output error bound (docs/runtimes.md), real units
+  double bound_lsb = 0;   // the same in output steps
+};
+
+struct LayerRuntime {
+  bool checked = false;
+  std::string skipped;   // why the layer was not checked (float activations, ...)
+  std::string rejected;  // Prepare's refusal (a finding)
+  std::string activation, accumulator;
+  float output_scale = 0;
+  std::int64_t output_zero_point = 0;
+  std::vector<ChannelRuntime> channels;  // per channel (when kept: verify_runtime)
+  double min_multiplier = 0, max_multiplier = 0;
+  double max_accumulator_fraction = 0;  // largest |acc| / accumulator limit
+  int128 min_margin = 0;                // accumulator limit - largest |acc|
+  // The channel with the least accumulator margin, run through the kernel on
+  // its two extreme inputs: the accumulators it computed agree with the
+  // closed form (acc_min, acc_max).
+  std::int64_t narrowest_channel = -1;
+  bool kernel_confirmed = false;
+  double max_bound_lsb = 0, max_bound = 0;
+};
+
+struct RuntimeSummary {
+  std::string runtime;         // profile name
+  std::string chosen_because;  // "--runtime", or why it is the model's natural runtime
+  std::int64_t layers_checked = 0, layers_skipped = 0, channels_checked = 0;
+  std::int64_t rejected_layers = 0, flushed = 0, flush_findings = 0, overflow_findings = 0;
+  double min_multiplier = 0, max_multiplier = 0;
+  std::int64_t min_multiplier_layer = -1, min_multiplier_channel = -1;
+  std::int64_t max_multiplier_layer = -1, max_multiplier_channel = -1;
+  // Least margin: accumulator limit minus the largest |value| it can hold.
+  int128 min_margin = 0;
+  double max_accumulator_fraction = 0;  // largest |acc| / accumulator limit
+  std::int64_t min_margin_layer = -1, min_margin_channel = -1;
+  double max_bound_lsb = 0;
+  std::int64_t max_bound_layer = -1, max_bound_channel = -1;
+  std::vector<LayerRuntime> layers;  // parallel to VerifyReport::layers
+};
+
 struct VerifyReport {
   std::string path, float_path;
   Format format = Format::tflite;
@@ -71,6 +127,7 @@ struct VerifyReport {
   // quantized layer (a float model: nothing to verify).
   std::vector<std::string> warnings;
   Unaudited unaudited;  // quantized constants of other ops, sparse constants, custom ops
+  std::optional<RuntimeSummary> runtime;  // verify_runtime
 };
 
 // Throws ModelError for a bad file and InputError when the float model's
