@@ -1,4 +1,5 @@
 #include "fuzz_support.hpp"
+#include "quantcheck/exact.hpp"
 
 #include <cfloat>
 #include <cinttypes>
@@ -35,17 +36,6 @@ std::string hex(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%a (%.9g)", v, v);
   return buf;
-}
-
-std::string i128(int128 v) {
-  const bool neg = v < 0;
-  uint128 m = neg ? -static_cast<uint128>(v) : static_cast<uint128>(v);
-  std::string s;
-  do {
-    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
-    m /= 10;
-  } while (m != 0);
-  return neg ? "-" + s : s;
 }
 
 void print_case(const Case& c) {
@@ -378,7 +368,7 @@ void check_result(const Policy& p, const Case& c, const Result& r) {
       if (!within) broke("bias_error_bound: " + where());
     }
     if (held.accumulator_headroom && (q < 0 ? -int128{q} : int128{q}) > room)
-      broke("accumulator_headroom: " + where() + ", room " + i128(room));
+      broke("accumulator_headroom: " + where() + ", room " + to_decimal(room));
   }
 
   // The library's own findings must agree that nothing held is broken.

@@ -1,5 +1,6 @@
 // The four runtime properties (runtime_properties.hpp; docs/runtimes.md).
 #include "quantcheck/runtime_properties.hpp"
+#include "quantcheck/exact.hpp"
 
 #include <algorithm>
 #include <cfloat>
@@ -69,18 +70,6 @@ std::string input_json(const std::vector<std::int32_t>& x) {
   return out + "]";
 }
 
-std::string i128(int128 v) {
-  if (v == 0) return "0";
-  const bool neg = v < 0;
-  uint128 u = neg ? static_cast<uint128>(-v) : static_cast<uint128>(v);
-  std::string s;
-  while (u) {
-    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-    u /= 10;
-  }
-  return neg ? "-" + s : s;
-}
-
 float weight_scale_of(const IntegerLayer& l, std::int64_t c) {
   return l.weight_scales.size() == 1 ? l.weight_scales[0]
                                      : l.weight_scales[static_cast<std::size_t>(c)];
@@ -111,8 +100,8 @@ Verdict multiplier_representable(const QuantizerUnderTest& q, const RuntimeProfi
     if (m.flushed) {
       const int128 worst = worst_case_accumulator(l, ch);
       if (static_cast<long double>(worst) * M >= 0.5L) {
-        s << "flushed to 0 (e < -31), but |acc| reaches " << i128(worst) << ", so an output of "
-          << static_cast<double>(static_cast<long double>(worst) * M)
+        s << "flushed to 0 (e < -31), but |acc| reaches " << to_decimal(worst)
+          << ", so an output of " << static_cast<double>(static_cast<long double>(worst) * M)
           << " steps becomes the zero point";
         return Verdict::fail(s.str());
       }
@@ -171,9 +160,9 @@ Verdict accumulator_no_overflow(const QuantizerUnderTest& q, const RuntimeProfil
           << ", " << describe_layer(b) << "): ";
         if (t.pair_saturated)
           s << "an int16 pair sum saturated (VPMADDUBSW): the accumulator is " << t.acc
-            << " instead of " << i128(t.acc_exact);
+            << " instead of " << to_decimal(t.acc_exact);
         else if (t.acc_overflow)
-          s << "the exact sum " << i128(t.acc_exact) << " leaves the "
+          s << "the exact sum " << to_decimal(t.acc_exact) << " leaves the "
             << to_string(b.path->accumulator) << " accumulator (it wraps to " << t.acc << ")";
         else
           s << "the requantization product of acc = " << t.acc << " overflows int64";

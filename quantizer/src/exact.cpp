@@ -100,4 +100,15 @@ bool within_half_step(int128 q, double num, double den) {
   return false;
 }
 
+std::string to_decimal(int128 v) {
+  const bool neg = v < 0;
+  uint128 m = neg ? -static_cast<uint128>(v) : static_cast<uint128>(v);
+  std::string s;
+  do {
+    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
+    m /= 10;
+  } while (m != 0);
+  return neg ? "-" + s : s;
+}
+
 }  // namespace quantcheck

@@ -3,6 +3,7 @@
 // requantize, run_layer, worst_output_error_bound); this file only turns the
 // model's tensors into IntegerLayers and the results into findings.
 #include "quantcheck/model/verify_runtime.hpp"
+#include "quantcheck/exact.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -16,18 +17,6 @@
 
 namespace quantcheck::model {
 namespace {
-
-std::string i128(int128 v) {
-  if (v == 0) return "0";
-  const bool neg = v < 0;
-  uint128 u = neg ? static_cast<uint128>(-v) : static_cast<uint128>(v);
-  std::string s;
-  while (u) {
-    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-    u /= 10;
-  }
-  return neg ? "-" + s : s;
-}
 
 std::string num(double v) {
   std::ostringstream o;
@@ -268,7 +257,7 @@ class LayerChecker {
         ++s().flush_findings;
         add(v, c, "multiplier_flushed",
             "M = " + num(m.real) + " < 2^-32 is flushed to 0 (e < -31), but |acc| reaches " +
-                i128(worst) + ", an output of " + num(static_cast<double>(worst * M)) +
+                to_decimal(worst) + ", an output of " + num(static_cast<double>(worst * M)) +
                 " steps: every output of the channel becomes the zero point");
       }
       if (ch.clamped)
@@ -285,8 +274,8 @@ class LayerChecker {
       // The accumulator: every partial sum, the int16 pair sums, the int64 product.
       std::string why;
       if (range.hi > amax || range.lo < amin)
-        why = "the exact worst-case accumulator range [" + i128(range.lo) + ", " + i128(range.hi) +
-              "] leaves " + lr.accumulator;
+        why = "the exact worst-case accumulator range [" + to_decimal(range.lo) + ", " +
+              to_decimal(range.hi) + "] leaves " + lr.accumulator;
       else if (range.pairs && (range.pair_max > 32767 || range.pair_min < -32768))
         why = "a u8 x s8 pair sum reaches [" + std::to_string(range.pair_min) + ", " +
               std::to_string(range.pair_max) + "], beyond int16 (VPMADDUBSW saturates)";
@@ -295,7 +284,7 @@ class LayerChecker {
           if (requantize(op_path, m, static_cast<std::int64_t>(a), il.output_zero_point,
                          prep.out_min, prep.out_max)
                   .overflow)
-            why = "the requantization product of acc = " + i128(a) + " overflows int64";
+            why = "the requantization product of acc = " + to_decimal(a) + " overflows int64";
       if (!why.empty()) {
         ch.overflow = true;
         ++s().overflow_findings;
@@ -367,8 +356,9 @@ class LayerChecker {
     const OutputTrace& t = run.trace.front();
     return "; the kernel on the " + std::string(sign > 0 ? "max" : "min") +
            "imizing input (x = qmax where w - zp_w " + (sign > 0 ? ">" : "<") +
-           " 0, qmin where it has the other sign; " + input_text(x) + ") holds " + i128(t.acc) +
-           " for the exact " + i128(t.acc_exact) + " and outputs " + std::to_string(t.y);
+           " 0, qmin where it has the other sign; " + input_text(x) + ") holds " +
+           to_decimal(t.acc) + " for the exact " + to_decimal(t.acc_exact) + " and outputs " +
+           std::to_string(t.y);
   }
 
   // The closed form against the kernel, on the narrowest channel.

@@ -1,5 +1,6 @@
 // Text, JSON and Markdown forms of verify's runtime checks (RuntimeSummary).
 #include "verify_runtime_report.hpp"
+#include "quantcheck/exact.hpp"
 
 #include <iomanip>
 #include <limits>
@@ -13,24 +14,12 @@ std::string g(double v, int precision = 6) {
   return o.str();
 }
 
-std::string i128(int128 v) {
-  if (v == 0) return "0";
-  const bool neg = v < 0;
-  uint128 u = neg ? static_cast<uint128>(-v) : static_cast<uint128>(v);
-  std::string s;
-  while (u) {
-    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-    u /= 10;
-  }
-  return neg ? "-" + s : s;
-}
-
 // An exact integer as a JSON number when it fits int64, else a decimal string.
 nlohmann::json exact(int128 v) {
   if (v >= std::numeric_limits<std::int64_t>::min() &&
       v <= std::numeric_limits<std::int64_t>::max())
     return static_cast<std::int64_t>(v);
-  return i128(v);
+  return to_decimal(v);
 }
 
 std::string where(std::int64_t layer, std::int64_t channel) {
@@ -124,7 +113,7 @@ void runtime_text(std::ostringstream& o, const VerifyReport& r) {
       << "); " << s.flushed << " flushed (" << s.flush_findings << " visible), "
       << s.rejected_layers << " layers rejected\n"
       << "  accumulator: worst case " << g(100 * s.max_accumulator_fraction, 4)
-      << "% of its limit, least margin " << i128(s.min_margin) << " ("
+      << "% of its limit, least margin " << to_decimal(s.min_margin) << " ("
       << where(s.min_margin_layer, s.min_margin_channel) << "); " << s.overflow_findings
       << " overflows\n"
       << "  output error bound (docs/runtimes.md, worst input): up to " << g(s.max_bound_lsb, 4)
@@ -145,7 +134,7 @@ void runtime_text(std::ostringstream& o, const VerifyReport& r) {
     o << std::setw(7) << lr.activation << std::setw(7) << lr.accumulator << std::right
       << std::setw(12) << g(lr.min_multiplier, 4) << std::setw(12) << g(lr.max_multiplier, 4)
       << std::setw(9) << g(100 * lr.max_accumulator_fraction, 3) << "%" << std::setw(14)
-      << i128(lr.min_margin) << std::setw(11) << g(lr.max_bound_lsb, 4) << std::setw(12)
+      << to_decimal(lr.min_margin) << std::setw(11) << g(lr.max_bound_lsb, 4) << std::setw(12)
       << g(lr.max_bound, 4) << "  " << (lr.kernel_confirmed ? "ok" : "differs") << "\n";
   }
   o << "(|acc|max: the exact worst-case accumulator over every legal input, as a share of the "
@@ -164,7 +153,7 @@ void runtime_markdown(std::ostringstream& o, const VerifyReport& r) {
       << g(s.max_multiplier) << " (" << where(s.max_multiplier_layer, s.max_multiplier_channel)
       << "); " << s.flushed << " flushed, " << s.flush_findings << " visibly\n"
       << "- accumulator: worst case " << g(100 * s.max_accumulator_fraction, 4)
-      << "% of its limit, least margin " << i128(s.min_margin) << " ("
+      << "% of its limit, least margin " << to_decimal(s.min_margin) << " ("
       << where(s.min_margin_layer, s.min_margin_channel) << "); " << s.overflow_findings
       << " overflows\n"
       << "- output error bound: up to " << g(s.max_bound_lsb, 4) << " LSB ("
@@ -181,7 +170,7 @@ void runtime_markdown(std::ostringstream& o, const VerifyReport& r) {
     }
     o << lr.activation << " | " << lr.accumulator << " | " << g(lr.min_multiplier, 4) << " | "
       << g(lr.max_multiplier, 4) << " | " << g(100 * lr.max_accumulator_fraction, 3) << "% | "
-      << i128(lr.min_margin) << " | " << g(lr.max_bound_lsb, 4) << " | " << g(lr.max_bound, 4)
+      << to_decimal(lr.min_margin) << " | " << g(lr.max_bound_lsb, 4) << " | " << g(lr.max_bound, 4)
       << " | " << (lr.kernel_confirmed ? "ok" : "differs") << " |\n";
   }
 }

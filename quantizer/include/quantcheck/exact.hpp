@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace quantcheck {
 
@@ -33,5 +34,8 @@ std::optional<int128> round_quotient(double num, double den, Rounding rounding);
 
 // True when |q - num / den| <= 1/2 holds exactly (den > 0).
 bool within_half_step(int128 q, double num, double den);
+
+// v in decimal (iostreams have no __int128), INT128_MIN included.
+std::string to_decimal(int128 v);
 
 }  // namespace quantcheck
