@@ -14,11 +14,9 @@
 #include <string>
 
 #include "fuzz_support.hpp"
+#include "model_oracle.hpp"
 #include "quantcheck/error.hpp"
-#include "quantcheck/model/check.hpp"
 #include "quantcheck/model/model_file.hpp"
-#include "quantcheck/model/verify.hpp"
-#include "quantcheck/presets.hpp"
 
 namespace {
 
@@ -50,24 +48,6 @@ bool put_bytes(const std::uint8_t* data, std::size_t size, std::string* path) {
   return true;
 }
 
-// What two verifications of one file must agree on.
-std::string summary(const model::VerifyReport& r) {
-  std::string s = std::to_string(r.layers.size()) + "/" + std::to_string(r.channels) + "/" +
-                  std::to_string(r.dead_channels) + "/" + std::to_string(r.max_abs_bias);
-  for (const auto& f : r.findings)
-    s += ";" + f.kind + "@" + std::to_string(f.op_index) + ":" + std::to_string(f.channel);
-  return s;
-}
-
-const model::CheckOptions& check_options() {
-  static const model::CheckOptions o = [] {
-    model::CheckOptions opt;
-    for (const Policy* p : fuzz::fuzzed_policies()) opt.policies.push_back(*p);
-    return opt;
-  }();
-  return o;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -75,13 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!put_bytes(data, size, &path)) fuzz::fail("cannot write the scratch memfd");
   try {
     const model::ModelFile m = model::ModelFile::open(path);
-    const std::string first = summary(model::verify_model(m, nullptr));
-    const model::CheckReport report = model::check_model(m, check_options());
-    for (const model::LayerCheck& layer : report.layers)
-      for (const model::LayerPolicyResult& r : layer.results)
-        if (!r.broken.empty() && find_preset(r.policy).bias_fit == BiasFit::reference_headroom)
-          fuzz::fail(r.policy + " breaks " + r.broken.front() + " in layer " + layer.layer.name);
-    const std::string second = summary(model::verify_model(m, nullptr));
+    const std::string first = fuzz::verify_summary(model::verify_model(m, nullptr));
+    fuzz::fail_if_a_reference_preset_breaks(model::check_model(m, fuzz::check_options()));
+    const std::string second = fuzz::verify_summary(model::verify_model(m, nullptr));
     if (first != second) fuzz::fail("two verifications of one file disagree");
   } catch (const InputError&) {
     // ModelError (a bad file) derives from InputError; so do rejected weights.

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "fuzz_support.hpp"
+#include "model_oracle.hpp"
 #include "quantcheck/error.hpp"
 #include "quantcheck/onnx/check.hpp"
 #include "quantcheck/onnx/layers.hpp"
@@ -24,35 +25,14 @@ namespace qo = quantcheck::onnx;
 
 const char* const kPath = "/nonexistent-quantcheck-fuzz/model.onnx";
 
-std::string summary(const model::VerifyReport& r) {
-  std::string s = std::to_string(r.layers.size()) + "/" + std::to_string(r.channels) + "/" +
-                  std::to_string(r.dead_channels) + "/" + std::to_string(r.max_abs_bias);
-  for (const auto& f : r.findings)
-    s += ";" + f.kind + "@" + std::to_string(f.op_index) + ":" + std::to_string(f.channel);
-  return s;
-}
-
-const model::CheckOptions& check_options() {
-  static const model::CheckOptions o = [] {
-    model::CheckOptions opt;
-    for (const Policy* p : fuzz::fuzzed_policies()) opt.policies.push_back(*p);
-    return opt;
-  }();
-  return o;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
     const qo::OnnxFile f = qo::OnnxFile::parse(kPath, data, size);
-    const std::string first = summary(qo::verify_model(f, nullptr));
-    const model::CheckReport report = qo::check_model(f, check_options());
-    for (const model::LayerCheck& layer : report.layers)
-      for (const model::LayerPolicyResult& r : layer.results)
-        if (!r.broken.empty() && find_preset(r.policy).bias_fit == BiasFit::reference_headroom)
-          fuzz::fail(r.policy + " breaks " + r.broken.front() + " in layer " + layer.layer.name);
-    if (first != summary(qo::verify_model(f, nullptr)))
+    const std::string first = fuzz::verify_summary(qo::verify_model(f, nullptr));
+    fuzz::fail_if_a_reference_preset_breaks(qo::check_model(f, fuzz::check_options()));
+    if (first != fuzz::verify_summary(qo::verify_model(f, nullptr)))
       fuzz::fail("two verifications of one file disagree");
     const auto layers = qo::find_layers(f);
     const bool float_model = std::all_of(layers.begin(), layers.end(), [](const qo::OnnxLayer& l) {
