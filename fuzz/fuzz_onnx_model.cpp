@@ -1,7 +1,8 @@
 // fuzz_onnx_model: ONNX model bytes (a ModelProto, or anything else) ->
 // parse with libonnx's protobuf types under quantcheck's limits, find the
 // layers (subgraphs, Constant nodes, DequantizeLinear chains), verify twice,
-// check under the fuzzed presets, write the QDQ twin and read it back.
+// check under one fuzzed preset (by a hash of the input) and the reference
+// presets, write the QDQ twin and read it back.
 // Whatever the bytes: no crash, leak, hang or UB; a bad file is a ModelError
 // / InputError (or a UsageError for a twin the policy cannot express).
 //
@@ -31,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const qo::OnnxFile f = qo::OnnxFile::parse(kPath, data, size);
     const std::string first = fuzz::verify_summary(qo::verify_model(f, nullptr));
-    fuzz::fail_if_a_reference_preset_breaks(qo::check_model(f, fuzz::check_options()));
+    fuzz::fail_if_a_reference_preset_breaks(
+        qo::check_model(f, fuzz::check_options_for(data, size)));
     if (first != fuzz::verify_summary(qo::verify_model(f, nullptr)))
       fuzz::fail("two verifications of one file disagree");
     const auto layers = qo::find_layers(f);
