@@ -183,6 +183,28 @@ TEST(OnnxIdentify, EmittedTwinOfOwwEmbeddingIsIdentifiedAsItsPreset) {
   EXPECT_EQ(f.exit_code, 2) << f.err;  // the float model itself
 }
 
+// The same on Silero VAD, whose 12 Conv and 4 Gemm sit in the two branches of
+// an If node with their weights in the main graph (../shared/models/README.md).
+TEST(OnnxIdentify, EmittedTwinOfSileroIsIdentifiedAsItsPreset) {
+  QC_REQUIRE_MODEL(path, "silero_vad_op18_ifless.onnx");
+  for (const std::string p : {"tflite-int8", "onnxruntime-int8"}) {
+    const std::string twin = temp_path("silero_id_" + p + ".onnx");
+    const auto q = run_cli(
+        {"quantize-model", path, "-o", twin, "-p", p, "--input-scale", "0.01", "--emit-quantized"});
+    ASSERT_LE(q.exit_code, 1) << q.err;
+    const auto r = identify_model(OnnxFile::open(twin), presets());
+    EXPECT_EQ(r.layers.size(), 16u) << p;
+    for (const auto& s : r.summary)
+      if (s.preset == p) {
+        EXPECT_EQ(s.layers_reproduced, 16) << p;
+        EXPECT_EQ(s.channels_matched, r.channels) << p;
+      }
+    const auto cli = run_cli({"identify", twin, "-p", p});
+    EXPECT_EQ(cli.exit_code, 0) << p << cli.err;
+    EXPECT_NE(cli.out.find("reproduced by: " + p), std::string::npos) << cli.out;
+  }
+}
+
 std::string data_model(const std::string& name) {
   return std::string(QUANTCHECK_ONNX_TEST_DATA) + "/" + name;
 }
