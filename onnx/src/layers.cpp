@@ -214,6 +214,7 @@ struct Walker {
     l.layer.name = weight->values->name().empty() ? weight->name : weight->values->name();
     l.layer.op_name = op;
     l.layer.filter_shape = dims_of(f, *weight->values, where + " weight");
+    require_stored_elements(f, *weight->values, where + " weight");
     const auto& shape = l.layer.filter_shape;
     l.group = int_attr(n, "group", 1);
     l.trans_b = int_attr(n, "transB", 0) != 0;

@@ -221,6 +221,39 @@ std::vector<std::int64_t> dims_of(const OnnxFile& f, const T& t, const std::stri
   return dims;
 }
 
+void require_stored_elements(const OnnxFile& f, const T& t, const std::string& what) {
+  if (t.data_location() == T::EXTERNAL) return;
+  const int size = element_size(t.data_type());
+  const std::int64_t n = element_count(dims_of(f, t, what));
+  if (size == 0) {  // a type read elsewhere or refused there: at least a byte or value each
+    const std::int64_t stored = static_cast<std::int64_t>(t.raw_data().size()) +
+                                t.float_data_size() + t.double_data_size() + t.int64_data_size() +
+                                t.int32_data_size();
+    if (stored < n)
+      f.fail(what + ": holds " + std::to_string(stored) + " bytes or values, its shape has " +
+             std::to_string(n) + " elements");
+    return;
+  }
+  if (t.has_raw_data()) {
+    const auto want = static_cast<std::size_t>(n) * static_cast<std::size_t>(size);
+    if (t.raw_data().size() != want)
+      f.fail(what + ": raw_data holds " + std::to_string(t.raw_data().size()) +
+             " bytes, its shape needs " + std::to_string(want));
+    return;
+  }
+  std::int64_t have = 0;
+  const char* field = "int32_data";
+  switch (t.data_type()) {
+    case T::FLOAT: have = t.float_data_size(), field = "float_data"; break;
+    case T::DOUBLE: have = t.double_data_size(), field = "double_data"; break;
+    case T::INT64: have = t.int64_data_size(), field = "int64_data"; break;
+    default: have = t.int32_data_size(); break;
+  }
+  if (have != n)
+    f.fail(what + ": " + field + " holds " + std::to_string(have) + " values, its shape needs " +
+           std::to_string(n));
+}
+
 std::int64_t element_count(const std::vector<std::int64_t>& dims) {
   std::int64_t n = 1;
   for (const std::int64_t d : dims) n *= d;  // bounded by dims_of

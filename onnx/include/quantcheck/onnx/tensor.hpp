@@ -33,6 +33,12 @@ std::vector<std::int64_t> dims_of(const OnnxFile& f, const pb::TensorProto& t,
                                   const std::string& what);
 std::int64_t element_count(const std::vector<std::int64_t>& dims);
 
+// Fails (ModelError) unless t's own data, raw_data or the typed field of its
+// type, holds as many elements as its shape: a layer's filter shape sizes
+// buffers before its values are read (fuzz_onnx_model found a 290-byte file
+// whose 2^31-element shape asked for 16 GB). External data is checked when read.
+void require_stored_elements(const OnnxFile& f, const pb::TensorProto& t, const std::string& what);
+
 // A float tensor's values (throws ModelError for other types or bad data).
 std::vector<float> read_floats(const OnnxFile& f, const pb::TensorProto& t,
                                const std::string& what);
