@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "quantcheck/model/report.hpp"
+#include "text_format.hpp"
 
 namespace quantcheck::model {
 namespace {
@@ -19,11 +20,7 @@ std::string scale_text(double s) {
   return o.str();
 }
 
-std::string g(double v, int precision = 3) {
-  std::ostringstream o;
-  o << std::setprecision(precision) << v;
-  return o.str();
-}
+std::string g(double v, int precision = 3) { return significant(v, precision); }
 
 std::string join(const std::vector<std::string>& v, const char* sep = ",") {
   std::string s;

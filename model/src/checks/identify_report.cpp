@@ -3,15 +3,12 @@
 #include <sstream>
 
 #include "quantcheck/model/identify.hpp"
+#include "text_format.hpp"
 
 namespace quantcheck::model {
 namespace {
 
-std::string g(double v, int precision = 9) {
-  std::ostringstream o;
-  o << std::setprecision(precision) << v;
-  return o.str();
-}
+std::string g(double v, int precision = 9) { return significant(v, precision); }
 
 std::string join(const std::vector<std::string>& names, const std::string& none = "none") {
   if (names.empty()) return none;

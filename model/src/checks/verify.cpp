@@ -8,6 +8,7 @@
 #include "quantcheck/exact.hpp"
 #include "quantcheck/model/tensor_data.hpp"
 #include "quantcheck/model/verify.hpp"
+#include "text_format.hpp"
 
 namespace quantcheck::model {
 namespace {
@@ -28,12 +29,7 @@ std::optional<TypeRange> weight_range(std::int8_t type) {
 
 bool valid_scale(float s) { return std::isfinite(s) && s >= FLT_MIN; }
 
-std::string num(double v) {
-  std::ostringstream o;
-  o.precision(9);
-  o << v;
-  return o.str();
-}
+std::string num(double v) { return significant(v, 9); }
 
 int128 abs128(int128 v) { return v < 0 ? -v : v; }
 

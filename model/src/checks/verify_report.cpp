@@ -3,16 +3,13 @@
 #include <sstream>
 
 #include "quantcheck/model/report.hpp"
+#include "text_format.hpp"
 #include "verify_runtime_report.hpp"
 
 namespace quantcheck::model {
 namespace {
 
-std::string g(double v, int precision = 6) {
-  std::ostringstream o;
-  o << std::setprecision(precision) << v;
-  return o.str();
-}
+std::string g(double v, int precision = 6) { return significant(v, precision); }
 
 }  // namespace
 

@@ -14,16 +14,12 @@
 #include "quantcheck/runtime/layer.hpp"
 #include "quantcheck/runtime/layer_bounds.hpp"
 #include "quantcheck/runtime/profiles.hpp"
+#include "text_format.hpp"
 
 namespace quantcheck::model {
 namespace {
 
-std::string num(double v) {
-  std::ostringstream o;
-  o.precision(9);
-  o << v;
-  return o.str();
-}
+std::string num(double v) { return significant(v, 9); }
 
 std::optional<ActivationType> activation_of(std::int8_t t) {
   switch (t) {

@@ -1,6 +1,7 @@
 // Text, JSON and Markdown forms of verify's runtime checks (RuntimeSummary).
 #include "verify_runtime_report.hpp"
 #include "quantcheck/exact.hpp"
+#include "text_format.hpp"
 
 #include <iomanip>
 #include <limits>
@@ -8,11 +9,7 @@
 namespace quantcheck::model {
 namespace {
 
-std::string g(double v, int precision = 6) {
-  std::ostringstream o;
-  o << std::setprecision(precision) << v;
-  return o.str();
-}
+std::string g(double v, int precision = 6) { return significant(v, precision); }
 
 // An exact integer as a JSON number when it fits int64, else a decimal string.
 nlohmann::json exact(int128 v) {
