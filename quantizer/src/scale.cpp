@@ -205,14 +205,8 @@ float largest_finite_factor(float s_in) {
   return s;
 }
 
-// The biases that one quantization channel's scale serves: its own, all of
-// them for a per-tensor scale, or a single 0 when the case has no bias.
-std::span<const float> biases_of(const Case& c, std::int64_t channel, bool per_tensor) {
-  static constexpr float kNoBias[1] = {0.0f};
-  if (c.bias.empty()) return kNoBias;
-  if (per_tensor) return c.bias;
-  return std::span<const float>(c.bias).subspan(static_cast<std::size_t>(channel), 1);
-}
+// The bias a channel without a bias tensor serves (the fits test sees a 0).
+constexpr float kNoBias[1] = {0.0f};
 
 float max_abs(std::span<const float> v) {
   float m = 0;
@@ -287,6 +281,98 @@ std::string describe(const Refusal& r, const Policy& p, const Case& c, const Lay
   return m.str();
 }
 
+Refusal scale_channel(const Policy& p, std::span<const float> biases, float s_in,
+                      std::int64_t products_per_output, bool one_scale, std::int64_t channel,
+                      ChannelParams& cp) {
+  // Everything but the range is derived here, afresh on every call.
+  const float range_min = cp.range_min, range_max = cp.range_max;
+  cp = ChannelParams{};
+  cp.range_min = range_min;
+  cp.range_max = range_max;
+  const bool has_bias = !biases.empty();
+  const float rmin = std::min(0.0f, cp.range_min);
+  const float rmax = std::max(0.0f, cp.range_max);
+
+  // 2. Scale from the range; 3. tiny-scale replacement; 4. floor.
+  if (p.zero_point_from_float64_scale) {
+    set_scale_float64(p, cp, rmin, rmax);
+  } else {
+    float s = scale_from_range(p, channel_range(p, rmin, rmax));
+    bool replaced = false;
+    if (s < p.tiny_scale_threshold) {
+      s = p.tiny_scale_replacement;
+      replaced = true;
+    }
+    if (s < p.scale_floor) s = p.scale_floor;
+    set_scale(p, cp, s);
+    if (replaced) {  // ONNX Runtime and #6971 set zp = 0 with the replacement scale
+      place(p, cp, s, p.scheme == Scheme::symmetric ? 0 : p.qmin);
+    }
+  }
+
+  // 5. Bias fit.
+  const float bias_abs = max_abs(biases);
+  if (biases.empty()) biases = kNoBias;
+  switch (p.bias_fit) {
+    case BiasFit::none: break;
+    case BiasFit::tflite_half_range:
+      // AdjustWeightsForBiasScale picks its branch by the number of weight
+      // scales: one (per tensor, or a one-channel filter) takes the per-layer test.
+      // Without a bias tensor TFLite never calls it.
+      if (has_bias) fit_tflite(p, cp, bias_abs, s_in, one_scale);
+      break;
+    case BiasFit::onnxruntime_1_0001: fit_onnxruntime(p, cp, bias_abs, s_in); break;
+    case BiasFit::aimet: fit_aimet(p, cp, bias_abs, s_in); break;
+    case BiasFit::reference_headroom: {
+      const int128 room = accumulator_headroom(p, products_per_output);
+      if (room < 0) return {Refusal::Kind::no_headroom};
+      auto fits = [&](float s_w) {
+        const float s_b = s_in * s_w;
+        if (!std::isfinite(s_b) || s_b < FLT_MIN || s_b < p.bias_scale_floor) return false;
+        for (float b : biases) {
+          const auto q = round_quotient(b, s_b, p.rounding);
+          if (!q || (*q < 0 ? -*q : *q) > room) return false;
+        }
+        return true;
+      };
+      // Most channels need no raise: test that before preparing the search.
+      if (fits(cp.scale)) break;
+      // The answer is near max(|b| / room, FLT_MIN, bias-scale floor) / s_in;
+      // the exact search starts there (the rounding of |b| / s_b decides the
+      // last few patterns).
+      // (No hint without room or input scale: those divisions would be by zero.)
+      const double need =
+          room > 0 && s_in > 0
+              ? std::max(double(bias_abs) / (static_cast<double>(room) * double(s_in)),
+                         std::max<double>(FLT_MIN, p.bias_scale_floor) / double(s_in))
+              : 0.0;
+      const float hint = need <= FLT_MAX ? static_cast<float>(need) : 0.0f;
+      // fits() is false again once s_in * s_w overflows (s_in > 1): search below that.
+      const float raised =
+          least_float(cp.scale, fits, std::max(cp.scale, largest_finite_factor(s_in)), hint);
+      if (!std::isfinite(raised)) return {Refusal::Kind::bias_unfittable, channel, bias_abs};
+      if (raised != cp.scale) {
+        cp.raised_for_bias = true;
+        set_scale(p, cp, raised);
+      }
+      break;
+    }
+  }
+
+  // 6. Total bias-scale floor (ONE #7017): the least s_w with s_in * s_w >= floor.
+  if (p.bias_scale_floor > 0 && !(s_in * cp.scale >= p.bias_scale_floor)) {
+    const double need = s_in > 0 ? double(p.bias_scale_floor) / double(s_in) : 0.0;
+    const float raised = least_float(
+        cp.scale, [&](float s_w) { return s_in * s_w >= p.bias_scale_floor; }, FLT_MAX,
+        need <= FLT_MAX ? static_cast<float>(need) : 0.0f);
+    if (std::isfinite(raised)) {
+      cp.raised_for_bias = true;
+      set_scale(p, cp, raised);
+    }
+  }
+  return {};
+}
+
 std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c, const Layout& l) {
   std::vector<ChannelParams> params;
   if (const Refusal r = compute_weight_params(p, c, l, params))
@@ -319,89 +405,14 @@ Refusal compute_weight_params(const Policy& p, const Case& c, const Layout& l,
     }
   }
 
-  const float s_in = c.input_scale;
   for (std::int64_t g = 0; g < groups; ++g) {
-    ChannelParams& cp = params[g];
-    const float rmin = std::min(0.0f, cp.range_min);
-    const float rmax = std::max(0.0f, cp.range_max);
-
-    // 2. Scale from the range; 3. tiny-scale replacement; 4. floor.
-    if (p.zero_point_from_float64_scale) {
-      set_scale_float64(p, cp, rmin, rmax);
-    } else {
-      float s = scale_from_range(p, channel_range(p, rmin, rmax));
-      bool replaced = false;
-      if (s < p.tiny_scale_threshold) {
-        s = p.tiny_scale_replacement;
-        replaced = true;
-      }
-      if (s < p.scale_floor) s = p.scale_floor;
-      set_scale(p, cp, s);
-      if (replaced) {  // ONNX Runtime and #6971 set zp = 0 with the replacement scale
-        place(p, cp, s, p.scheme == Scheme::symmetric ? 0 : p.qmin);
-      }
-    }
-
-    // 5. Bias fit.
-    const std::span<const float> biases = biases_of(c, g, per_tensor);
-    const float bias_abs = max_abs(biases);
-    switch (p.bias_fit) {
-      case BiasFit::none: break;
-      case BiasFit::tflite_half_range:
-        // AdjustWeightsForBiasScale picks its branch by the number of weight
-        // scales: one (per tensor, or a one-channel filter) takes the per-layer test.
-        // Without a bias tensor TFLite never calls it.
-        if (!c.bias.empty()) fit_tflite(p, cp, bias_abs, s_in, groups == 1);
-        break;
-      case BiasFit::onnxruntime_1_0001: fit_onnxruntime(p, cp, bias_abs, s_in); break;
-      case BiasFit::aimet: fit_aimet(p, cp, bias_abs, s_in); break;
-      case BiasFit::reference_headroom: {
-        const int128 room = accumulator_headroom(p, l.per_channel);
-        if (room < 0) return {Refusal::Kind::no_headroom};
-        auto fits = [&](float s_w) {
-          const float s_b = s_in * s_w;
-          if (!std::isfinite(s_b) || s_b < FLT_MIN || s_b < p.bias_scale_floor) return false;
-          for (float b : biases) {
-            const auto q = round_quotient(b, s_b, p.rounding);
-            if (!q || (*q < 0 ? -*q : *q) > room) return false;
-          }
-          return true;
-        };
-        // Most channels need no raise: test that before preparing the search.
-        if (fits(cp.scale)) break;
-        // The answer is near max(|b| / room, FLT_MIN, bias-scale floor) / s_in;
-        // the exact search starts there (the rounding of |b| / s_b decides the
-        // last few patterns).
-        // (No hint without room or input scale: those divisions would be by zero.)
-        const double need =
-            room > 0 && s_in > 0
-                ? std::max(double(bias_abs) / (static_cast<double>(room) * double(s_in)),
-                           std::max<double>(FLT_MIN, p.bias_scale_floor) / double(s_in))
-                : 0.0;
-        const float hint = need <= FLT_MAX ? static_cast<float>(need) : 0.0f;
-        // fits() is false again once s_in * s_w overflows (s_in > 1): search below that.
-        const float raised =
-            least_float(cp.scale, fits, std::max(cp.scale, largest_finite_factor(s_in)), hint);
-        if (!std::isfinite(raised)) return {Refusal::Kind::bias_unfittable, g, bias_abs};
-        if (raised != cp.scale) {
-          cp.raised_for_bias = true;
-          set_scale(p, cp, raised);
-        }
-        break;
-      }
-    }
-
-    // 6. Total bias-scale floor (ONE #7017): the least s_w with s_in * s_w >= floor.
-    if (p.bias_scale_floor > 0 && !(s_in * cp.scale >= p.bias_scale_floor)) {
-      const double need = s_in > 0 ? double(p.bias_scale_floor) / double(s_in) : 0.0;
-      const float raised = least_float(
-          cp.scale, [&](float s_w) { return s_in * s_w >= p.bias_scale_floor; }, FLT_MAX,
-          need <= FLT_MAX ? static_cast<float>(need) : 0.0f);
-      if (std::isfinite(raised)) {
-        cp.raised_for_bias = true;
-        set_scale(p, cp, raised);
-      }
-    }
+    const std::span<const float> biases =
+        c.bias.empty() ? std::span<const float>()
+        : per_tensor   ? std::span<const float>(c.bias)
+                       : std::span<const float>(c.bias).subspan(static_cast<std::size_t>(g), 1);
+    if (const Refusal r =
+            scale_channel(p, biases, c.input_scale, l.per_channel, groups == 1, g, params[g]))
+      return r;
   }
   return {};
 }

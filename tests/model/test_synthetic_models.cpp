@@ -192,7 +192,8 @@ TEST(Check, SmallestInputScaleIsTheExactBoundary) {
 // fits once |b| / float32(s_in * s_w) <= INT64_MAX + 1/2. The expected least
 // input scale is computed here from that rule alone, by stepping float32
 // input scales. Each channel has its own max|w|, so reading another
-// channel's values gives another answer.
+// channel's values gives another answer; channel 2's is its minimum, so a
+// search that saw only the maximum would too.
 TEST(Check, SmallestInputScaleOnADepthwiseLayerUnderInputDependentPolicies) {
   const float m[3] = {1e-3f, 2e-3f, 5e-4f};
   const float bias[3] = {1e5f, 0.5f, -3e5f};
@@ -200,8 +201,9 @@ TEST(Check, SmallestInputScaleOnADepthwiseLayerUnderInputDependentPolicies) {
   l.kind = OpKind::depthwise_conv2d;
   l.filter_shape = {1, 3, 3, 3};
   for (int hw = 0; hw < 9; ++hw)
-    for (int c = 0; c < 3; ++c)  // the max at hw == 4, a spread of smaller values elsewhere
-      l.weights.push_back(hw == 4 ? m[c] : m[c] * 0.125f * float(hw % 4) * (hw % 2 ? -1.0f : 1.0f));
+    for (int c = 0; c < 3; ++c)  // max|w| at hw == 4 (channel 2: the minimum), smaller elsewhere
+      l.weights.push_back(hw == 4 ? (c == 2 ? -m[c] : m[c])
+                                  : m[c] * 0.125f * float(hw % 4) * (hw % 2 ? -1.0f : 1.0f));
   l.bias.assign(bias, bias + 3);
   const auto file = ModelFile::open(write_temp("depthwise.tflite", build_synthetic_model({l})));
   const Policy& p7017 = find_preset("luci-int16-7017");
@@ -238,7 +240,7 @@ TEST(Check, SmallestInputScaleOnADepthwiseLayerUnderInputDependentPolicies) {
   const Layout lay = validate(c);
   const Result r = quantize(p7017, c);
   for (int ch = 0; ch < 3; ++ch)
-    EXPECT_EQ(min_input_scale(p7017, c, lay, ch, r.weights.channels[ch].scale), want[ch])
+    EXPECT_EQ(min_input_scale(p7017, c, lay, ch, r.weights.channels[ch]), want[ch])
         << "channel " << ch;
 
   // The whole check: the layer's answer is its worst channel's.

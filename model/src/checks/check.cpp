@@ -127,7 +127,7 @@ LayerPolicyResult check_policy(const Policy& p, const Case& c, const Layout& l,
   for (std::int64_t ch = 0; ch < l.channels; ++ch) {
     const auto i = static_cast<std::size_t>(ch);
     const double s =
-        c.bias.empty() ? kLeastInputScale : min_input_scale(p, c, l, ch, params_of(ch).scale);
+        c.bias.empty() ? kLeastInputScale : min_input_scale(p, c, l, ch, params_of(ch));
     if (s > out.min_input_scale || out.min_input_scale_channel < 0) {
       if (s > out.min_input_scale) out.min_input_scale = s;
       if (s >= out.min_input_scale) out.min_input_scale_channel = ch;

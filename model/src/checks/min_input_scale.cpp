@@ -5,13 +5,14 @@
 // the quantizer's exact test (quantize_bias_value). It is monotone in s for a
 // fixed s_w; policies that raise s_w for the bias (bias fit, bias-scale floor)
 // make s_w a function of s, so there each probe recomputes the channel's scale
-// from its own weights. The search is a bisection over float32 bit patterns
+// from its range. The search is a bisection over float32 bit patterns
 // (positive floats order like their bits), started near the analytic answer
 // |b| / ((max + 1/2) s_w) when s_w is fixed, so most channels take a few probes.
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
 
 #include "quantcheck/model/check.hpp"
 
@@ -78,13 +79,14 @@ bool bias_fits(const Policy& p, float b, float s_in, float s_w) {
 }  // namespace
 
 double min_input_scale(const Policy& p, const Case& c, const Layout& l, std::int64_t channel,
-                       float weight_scale) {
+                       const ChannelParams& layer_params) {
   const float b = c.bias.empty() ? 0.0f : c.bias[static_cast<std::size_t>(channel)];
   const float lo = static_cast<float>(kLeastInputScale);
   const float hi = static_cast<float>(kGreatestInputScale);
   if (b == 0.0f) return kLeastInputScale;
 
   if (!depends_on_input(p)) {
+    const float weight_scale = layer_params.scale;
     // No guess for a zero or non-finite scale (the search then bisects).
     const bool usable = weight_scale > 0 && std::isfinite(weight_scale);
     const double guess = usable ? std::fabs(double(b)) /
@@ -94,43 +96,25 @@ double min_input_scale(const Policy& p, const Case& c, const Layout& l, std::int
     return least_fitting(lo, hi, g, [&](float s) { return bias_fits(p, b, s, weight_scale); });
   }
 
-  // The channel alone, as a one-output FULLY_CONNECTED case with the same K:
-  // a per-channel policy computes its scale from these values and this bias.
-  // Its storage and the parameters' are kept from channel to channel (a model
-  // check asks for every channel of every layer; an allocation per channel and
-  // per probe was most of this function's time).
-  thread_local Case channel_case;
-  thread_local std::vector<ChannelParams> params;
-  Case whole;
-  Case* one = &channel_case;
-  Layout ol;
-  if (p.granularity == Granularity::per_channel) {
-    Case& o = channel_case;
-    o.op = OpKind::fully_connected;
-    o.input_scale = 0.0f;
-    o.weight_shape.assign({1, l.per_channel});
-    o.weights.clear();
-    o.weights.reserve(static_cast<std::size_t>(l.per_channel));
-    // Element i belongs to channel (i / inner) % channels: walk only those.
-    const std::int64_t outer = static_cast<std::int64_t>(c.weights.size()) / (l.channels * l.inner);
-    for (std::int64_t k = 0; k < outer; ++k)
-      for (std::int64_t j = 0; j < l.inner; ++j)
-        o.weights.push_back(
-            c.weights[static_cast<std::size_t>((k * l.channels + channel) * l.inner + j)]);
-    o.bias.assign(1, b);
-    o.channel_axis.reset();
-    ol = {0, 1, l.per_channel, l.per_channel};
-  } else {
-    whole = c;
-    one = &whole;
-    ol = l;
-  }
+  // The scale is a function of s: each probe recomputes it from the channel's
+  // range (per tensor: the layer's), the biases it serves and K, which is all
+  // a scale depends on (quantcheck::scale_channel), instead of from every
+  // weight again. The test is the one a one-output FULLY_CONNECTED layer of
+  // this channel's weights and bias takes: one scale in all.
+  const bool per_tensor = p.granularity == Granularity::per_tensor;
+  const std::span<const float> biases =
+      per_tensor ? std::span<const float>(c.bias)
+                 : std::span<const float>(c.bias).subspan(static_cast<std::size_t>(channel), 1);
+  ChannelParams cp;
   auto ok = [&](float s) {
-    one->input_scale = s;
-    // As the throwing compute_weight_params(p, case, layout), into kept storage.
-    if (const Refusal why = compute_weight_params(p, *one, ol, params))
-      throw InputError(describe(why, p, *one, ol));
-    return bias_fits(p, b, s, params[0].scale);
+    cp.range_min = layer_params.range_min;
+    cp.range_max = layer_params.range_max;
+    if (const Refusal why = scale_channel(p, biases, s, l.per_channel, true, 0, cp)) {
+      Case at = {};
+      at.input_scale = s;
+      throw InputError(describe(why, p, at, l));
+    }
+    return bias_fits(p, b, s, cp.scale);
   };
   return least_fitting(lo, hi, hi, ok);
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,18 @@ std::vector<ChannelParams> compute_weight_params(const Policy& p, const Case& c,
 // throwing it (params is then unspecified).
 Refusal compute_weight_params(const Policy& p, const Case& c, const Layout& l,
                               std::vector<ChannelParams>& params);
+
+// The rest of compute_weight_params for one channel (or the one per-tensor
+// group) whose range_min and range_max are set: its scale, zero point, floors
+// and bias fit. Those depend on nothing else but the biases the scale serves
+// (empty: the case has no bias), the input scale, the products per output
+// (K) and whether the layer has one scale in all (TFLite's bias-fit test
+// differs). `channel` names the channel in a refusal. For callers that ask
+// one channel many times, such as the smallest input scale a bias fits at:
+// the ranges are taken once instead of from every weight each time.
+Refusal scale_channel(const Policy& p, std::span<const float> biases, float input_scale,
+                      std::int64_t products_per_output, bool one_scale, std::int64_t channel,
+                      ChannelParams& cp);
 
 // Quantizes a whole case. Throws InputError on bad input.
 Result quantize(const Policy& p, const Case& c);

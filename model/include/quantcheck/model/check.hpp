@@ -114,9 +114,11 @@ CheckReport check_layers(const std::string& path, Format format, const std::vect
 
 // The smallest input scale in [2^-40, 2^40] at which channel `channel` of the
 // case's bias fits the policy's bias type (kLeastInputScale: all of them,
-// +inf: none). `weight_scale` is the channel's scale when the policy's weight
-// scale does not depend on the input scale (no bias fit, no bias-scale floor).
+// +inf: none). `layer_params` is what quantizing the layer gave the channel
+// (per tensor: the one group): its scale when the policy's weight scale does
+// not depend on the input scale (no bias fit, no bias-scale floor), else its
+// range, from which each probe's scale is computed.
 double min_input_scale(const Policy& p, const Case& c, const Layout& l, std::int64_t channel,
-                       float weight_scale);
+                       const ChannelParams& layer_params);
 
 }  // namespace quantcheck::model
