@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "huge_page_heap.hpp"
 #include "quantcheck/error.hpp"
 
 #ifndef QUANTCHECK_VERSION
@@ -37,6 +38,7 @@ bool stdout_written() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  quantcheck::cli::use_huge_page_heap();
   CLI::App app{"quantcheck: what holds and what breaks in a quantizer's scale policy"};
   app.name("quantcheck");
   app.require_subcommand(1);
