@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <set>
 
+#include "channel_scans.hpp"
 #include "quantcheck/model/check.hpp"
 #include "quantcheck/model/tensor_data.hpp"
 
@@ -22,7 +23,7 @@ std::vector<float> channel_max_abs(const Case& c, const Layout& l) {
   std::vector<float> m(static_cast<std::size_t>(l.channels), 0.0f);
   for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
     float& mc = m[static_cast<std::size_t>(ch)];
-    for (std::size_t i = begin; i < end; ++i) mc = std::max(mc, std::fabs(c.weights[i]));
+    mc = max_abs_run(c.weights.data() + begin, end - begin, mc);
   });
   return m;
 }
@@ -70,17 +71,10 @@ LayerPolicyResult check_policy(const Policy& p, const Case& c, const Layout& l,
   std::vector<char> nonzero_q(static_cast<std::size_t>(l.channels), 0);
   for_each_channel_run(c, l, [&](std::int64_t ch, std::size_t begin, std::size_t end) {
     const ChannelParams& cp = params_of(ch);
-    const std::int32_t zp = cp.zero_point;
-    bool nonzero = false;
-    double max_error = out.max_weight_error;
-    for (std::size_t i = begin; i < end; ++i) {
-      nonzero |= r.weights.q[i] != zp;
-      // The dequantized weight exactly as quantize() writes it.
-      const double deq = (static_cast<double>(r.weights.q[i]) - cp.zero_point) * double(cp.scale);
-      max_error = std::max(max_error, std::fabs(deq - double(c.weights[i])));
-    }
-    if (nonzero) nonzero_q[static_cast<std::size_t>(ch)] = 1;
-    out.max_weight_error = max_error;
+    const RunError e = run_error(c.weights.data() + begin, r.weights.q.data() + begin, end - begin,
+                                 cp.zero_point, double(cp.scale), out.max_weight_error);
+    if (e.nonzero) nonzero_q[static_cast<std::size_t>(ch)] = 1;
+    out.max_weight_error = e.max_error;
   });
   for (std::size_t ch = 0; ch < r.bias.dequantized.size(); ++ch)
     out.max_bias_error =
