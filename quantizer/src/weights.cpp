@@ -305,15 +305,22 @@ void run(const Policy& p, const Case& c, const Layout& l, const std::vector<Chan
   const std::int64_t channels = l.channels;
   const double fast_limit = fast_path_limit(p);
 
-  // The findings of one channel's run [begin, end).
+  // The findings of one channel's run [begin, end), in pieces of 64 that the
+  // vector test passes over when none of their elements may show one (most
+  // pieces, even where findings are common: 25,530 of MobileNetV2's 3.47 M
+  // weights under onnxruntime-uint8, most runs having one).
   auto record = [&](std::int64_t begin, std::int64_t end, std::int64_t ch) {
     const Step& st = steps[per_tensor ? 0 : ch];
     const ChannelParams& cp = params[per_tensor ? 0 : ch];
-    for (std::int64_t i = begin; i < end; ++i) {
-      if (!may_show_finding(st, x[i], q[i])) continue;
-      double deq;
-      if (const auto kind = weight_finding(cp, x[i], q[i], &deq))
-        findings->push_back({*kind, "weights", ch, i, x[i], deq, ""});
+    for (std::int64_t piece = begin; piece < end; piece += 64) {
+      const std::int64_t piece_end = std::min<std::int64_t>(end, piece + 64);
+      if (!any_may_show_finding(st, x + piece, q + piece, piece_end - piece)) continue;
+      for (std::int64_t i = piece; i < piece_end; ++i) {
+        if (!may_show_finding(st, x[i], q[i])) continue;
+        double deq;
+        if (const auto kind = weight_finding(cp, x[i], q[i], &deq))
+          findings->push_back({*kind, "weights", ch, i, x[i], deq, ""});
+      }
     }
   };
 
