@@ -1,8 +1,9 @@
 // The CLI as a user sees it: whole processes, start to exit, of `quantcheck
 // verify` and `quantcheck check --policy NAME` on the PTQ MobileNetV2, next to
 // `cat MODEL > /dev/null` in the same run as the ratio anchor (process start
-// plus reading the file: the least any command on it costs). Targets (issue
-// 14): verify < 50 ms, check --policy NAME < 50 ms. Run with
+// plus reading the file: the least any command on it costs), `check` once per
+// preset. Targets (issue 14): verify < 50 ms, check --policy NAME < 50 ms for
+// every NAME. Run with
 //   --benchmark_repetitions=9 --benchmark_enable_random_interleaving=true
 //   --benchmark_report_aggregates_only=true
 // and read the medians. `cpu_ms` is the child's user + system time per run
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "quantcheck/model/synthetic.hpp"
+#include "quantcheck/presets.hpp"
 
 extern char** environ;
 
@@ -71,11 +73,9 @@ void process(benchmark::State& state, const std::vector<std::string>& args, int 
 
 void BM_CatModel(benchmark::State& s) { process(s, {"/bin/cat", kModel}, 0); }
 void BM_Verify(benchmark::State& s) { process(s, {QUANTCHECK_CLI, "verify", kModel}, 0); }
-void BM_CheckReference(benchmark::State& s) {
-  process(s, {QUANTCHECK_CLI, "check", "--policy", "reference", kModel}, 0);
-}
-void BM_CheckTfliteInt8(benchmark::State& s) {
-  process(s, {QUANTCHECK_CLI, "check", "--policy", "tflite-int8", kModel}, 0);
+// `check --policy NAME` for every preset NAME: BM_Check/<name>, registered in main().
+void BM_Check(benchmark::State& s, const std::string& policy) {
+  process(s, {QUANTCHECK_CLI, "check", "--policy", policy, kModel}, 0);
 }
 
 void BM_QuantizeModelPeak(benchmark::State& state) {
@@ -112,7 +112,16 @@ void BM_QuantizeModelPeak(benchmark::State& state) {
 BENCHMARK(BM_QuantizeModelPeak)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_CatModel)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(10);
 BENCHMARK(BM_Verify)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(10);
-BENCHMARK(BM_CheckReference)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(10);
-BENCHMARK(BM_CheckTfliteInt8)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(10);
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (const quantcheck::Policy& p : quantcheck::presets())
+    benchmark::RegisterBenchmark(("BM_Check/" + p.name).c_str(), BM_Check, p.name)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->Iterations(10);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
