@@ -249,8 +249,11 @@ TEST(OnnxIdentify, PytorchQatExportIsPytorchInt8SymmetricButForOneTie) {
 // nothing reproduces them (max / 127.5 is not idempotent: the largest weight
 // 127.5 is stored as 127). From the float model it came from (--float), the
 // weights, scales and zero points of every channel are pytorch-int8-symmetric's;
-// 5 of the 13 biases differ, the first of each layer by one (the exporter's
-// bias arithmetic is not the preset's).
+// 5 of the 13 biases differ, the first of each layer by one: the exporter
+// (torch/onnx/symbolic_helper.py, requantize_bias_helper, PyTorch 1.13 as in
+// Debian 12) writes Cast(Div(b, s_x * s_w), INT32), and a float-to-int Cast
+// truncates toward zero where the preset rounds. Computed below from the
+// file's own numbers: truncation gives all 13 stored integers, rounding 8.
 TEST(OnnxIdentify, PytorchConvertedExportFromItsFloatModel) {
   const std::string q = data_model("pytorch_converted.onnx");
   const std::string fm = data_model("pytorch_float.onnx");
@@ -268,6 +271,28 @@ TEST(OnnxIdentify, PytorchConvertedExportFromItsFloatModel) {
     EXPECT_EQ(std::fabs(m.first_difference->stored - m.first_difference->recomputed), 1);
   }
   EXPECT_EQ(matched, 8);  // of 13
+  // The exporter's arithmetic, independently: float32 b / s_b (the stored
+  // bias scale, the exporter's float32 product), truncated.
+  const auto qf = OnnxFile::open(q);
+  const auto q_layers = find_layers(qf);
+  const auto f_layers = find_layers(ff);
+  ASSERT_EQ(q_layers.size(), f_layers.size());
+  int truncated = 0, rounded = 0, biases = 0;
+  for (std::size_t i = 0; i < q_layers.size(); ++i) {
+    ASSERT_TRUE(q_layers[i].bias && q_layers[i].bias->scale && f_layers[i].bias);
+    const auto stored = read_integers(qf, *q_layers[i].bias->values, "bias");
+    const auto s_b = read_floats(qf, *q_layers[i].bias->scale, "bias scale");
+    const auto b = read_floats(ff, *f_layers[i].bias->values, "float bias");
+    ASSERT_EQ(stored.size(), b.size());
+    for (std::size_t c = 0; c < b.size(); ++c, ++biases) {
+      const float quotient = b[c] / s_b[s_b.size() == 1 ? 0 : c];
+      truncated += stored[c] == static_cast<std::int64_t>(std::trunc(quotient));
+      rounded += stored[c] == std::llround(double(b[c]) / double(s_b[s_b.size() == 1 ? 0 : c]));
+    }
+  }
+  EXPECT_EQ(biases, 13);
+  EXPECT_EQ(truncated, 13);
+  EXPECT_EQ(rounded, 8);
   EXPECT_EQ(run_cli({"identify", q, "--float", fm}).exit_code, 1);
   // A float model with other layers: exit 2.
   pb::GraphProto g;
