@@ -8,20 +8,10 @@
 #include <string>
 
 #include "fuzz_support.hpp"
+#include "quantcheck/exact.hpp"
 
 namespace quantcheck::fuzz {
 namespace {
-
-std::string str(int128 v) {
-  const bool neg = v < 0;
-  uint128 u = neg ? static_cast<uint128>(-v) : static_cast<uint128>(v);
-  std::string s;
-  do {
-    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-    u /= 10;
-  } while (u != 0);
-  return neg ? "-" + s : s;
-}
 
 bool normal_positive(float s) { return std::isnormal(s) && s > 0; }
 
@@ -215,7 +205,7 @@ std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& 
   // filter offset); a signed one only where the path says so.
   exact_accumulators(l, path.apply_weight_zero_point || l.weight_type == WeightType::uint8, input,
                      mine);
-  if (mine.size() != run.trace.size()) violation(p, l, "output count", str(int128(mine.size())));
+  if (mine.size() != run.trace.size()) violation(p, l, "output count", std::to_string(mine.size()));
 
   // Per-tensor scales: every channel has the same multiplier, checked once.
   channels.clear();
@@ -239,12 +229,12 @@ std::size_t check_profile_on_layer(const RuntimeProfile& p, const IntegerLayer& 
                                l.bias_type == BiasType::int64;
     if (!narrowed_bias && t.acc_exact != mine[o])
       violation(p, l, "exact accumulator",
-                "output " + std::to_string(o) + ": kernel " + str(t.acc_exact) + ", plain loop " +
-                    str(mine[o]));
+                "output " + std::to_string(o) + ": kernel " + to_decimal(t.acc_exact) +
+                    ", plain loop " + to_decimal(mine[o]));
     if (!t.acc_overflow && int128{t.acc} != mine[o])
       violation(p, l, "accumulator",
                 "output " + std::to_string(o) + ": " + std::to_string(t.acc) +
-                    " without an overflow flag, exact " + str(mine[o]));
+                    " without an overflow flag, exact " + to_decimal(mine[o]));
     if (t.acc_overflow || t.requant_overflow || m.clamped) continue;  // their own properties
     if (m.flushed) {
       if (t.y != clamp(zp))
