@@ -137,3 +137,17 @@ TEST(Exact, ScreenAgreesWithExactDivision) {
   }
   EXPECT_GT(screened, 100000);  // the screen was taken, not only the exact path
 }
+
+// The int128 printer of the reports and fuzz messages. Expected strings are
+// the decimal forms of 2^63 and 2^127 (the int64 and int128 limits).
+TEST(Exact, DecimalOfInt128IncludesItsLimits) {
+  using quantcheck::to_decimal;
+  EXPECT_EQ(to_decimal(0), "0");
+  EXPECT_EQ(to_decimal(-1), "-1");
+  EXPECT_EQ(to_decimal(1000), "1000");
+  EXPECT_EQ(to_decimal(int128{INT64_MIN}), "-9223372036854775808");
+  EXPECT_EQ(to_decimal(int128{INT64_MAX} + 1), "9223372036854775808");
+  const int128 max128 = static_cast<int128>((~static_cast<quantcheck::uint128>(0)) >> 1);
+  EXPECT_EQ(to_decimal(max128), "170141183460469231731687303715884105727");
+  EXPECT_EQ(to_decimal(-max128 - 1), "-170141183460469231731687303715884105728");
+}
